@@ -1,0 +1,965 @@
+/**
+ * The rotation engine: per-model health (consecutive failures, cooldowns, breaker, slow start),
+ * per-account quota, selection with reasons, events and metrics. It performs no I/O and owns no
+ * timers: time and chance come in through `clock` and `random`, and time-based transitions
+ * (cooldown ends, breaker half-opens, account unblocks) are applied lazily when the engine is
+ * next consulted. Each request walks the order itself; there is no global "current index" that
+ * concurrent failures could thrash.
+ */
+import type { SkipReason } from '../errors.js';
+import {
+  localQuotaBlock,
+  newAccountState,
+  nextMinuteMs,
+  nextUtcMidnightMs,
+  rollWindows,
+} from './account-quota.js';
+import { backoffDelayMs, hintedDelayMs } from './backoff.js';
+import { type Clock, systemClock } from './clock.js';
+import type { EngineEvent, EngineEventListener } from './engine-events.js';
+import { type EngineOptions, type EngineOptionsInput, engineOptionsSchema } from './engine-options.js';
+import type {
+  AccountState,
+  CooldownReason,
+  EngineStateJson,
+  ModelHealthState,
+  ModelMetricsState,
+  RequestStats,
+} from './engine-state.js';
+import { type Failure, isTransientModelFault } from './failure.js';
+import { type Random, systemRandom } from './random.js';
+import { SampleWindow } from './sample-window.js';
+
+/** What rotor knows about a model's abilities. Unknown (undefined) abilities are assumed present. */
+export interface ModelProfile {
+  id: string;
+  /** Counts against the account's free-model quota. Default: the id ends with `:free`. */
+  free?: boolean;
+  /** The upstream account the model is reached through. Default: `defaultAccount`. */
+  account?: string;
+  /** Context window, tokens. */
+  contextLength?: number;
+  tools?: boolean;
+  vision?: boolean;
+  systemPrompt?: boolean;
+}
+
+/** What one request needs from a model. */
+export interface RequestNeeds {
+  tools?: boolean;
+  vision?: boolean;
+  systemPrompt?: boolean;
+  /** Estimated prompt size, tokens. */
+  promptTokens?: number;
+}
+
+export interface AcquireRequest {
+  /** Candidates in order; defaults to the engine's rotation order. */
+  order?: readonly string[];
+  needs?: RequestNeeds;
+  /** Models this request must not use again (already failed for it). */
+  exclude?: ReadonlySet<string>;
+}
+
+export interface AttemptTiming {
+  /** Whole attempt duration, ms. */
+  latencyMs?: number;
+  /** Time to first token, ms. */
+  ttftMs?: number;
+}
+
+/** An admitted attempt. Settle it exactly once: `succeed`, `fail`, or `release` (no verdict). */
+export interface Lease {
+  readonly model: string;
+  readonly account: string;
+  /** Admitted as a half-open probe. */
+  readonly isProbe: boolean;
+  readonly startedAtMs: number;
+  succeed(timing?: AttemptTiming): void;
+  fail(failure: Failure, timing?: AttemptTiming): void;
+  /** The attempt ended without a verdict on the model (the caller aborted). */
+  release(): void;
+}
+
+export type Acquisition =
+  | { ok: true; lease: Lease; skipped: SkipReason[] }
+  | {
+      ok: false;
+      skipped: SkipReason[];
+      /** Earliest time a skipped candidate becomes available, epoch ms; undefined if none will by time alone. */
+      retryAtMs?: number;
+      /** Some candidate is only busy (probe or slow-start slots taken) and may free up any moment. */
+      busy: boolean;
+    };
+
+export interface ModelMetricsSnapshot {
+  model: string;
+  totalRequests: number;
+  successfulRequests: number;
+  failedRequests: number;
+  rateLimitedRequests: number;
+  cancelledRequests: number;
+  failuresByKind: Partial<Record<string, number>>;
+  /** Mean duration of every timed attempt, successful or not (the seed's "average execution time"), ms. */
+  averageExecutionTimeMs: number;
+  /** successful / total over the model's life, 0..1 (1 when unused). */
+  successRate: number;
+  /** Success rate over the sliding window of recent outcomes, 0..1 (1 when unused). */
+  recentSuccessRate: number;
+  lastUsedMs: number | null;
+  rotationsTo: number;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  ttftP50Ms: number | null;
+  ttftP95Ms: number | null;
+  breakerState: 'closed' | 'open' | 'half_open';
+  breakerOpenUntilMs: number | null;
+  timesOpened: number;
+  cooldownUntilMs: number | null;
+  cooldownReason: CooldownReason | null;
+  cooldownDetail: string | null;
+  consecutiveFailures: number;
+  consecutiveRateLimits: number;
+  inFlight: number;
+  slowStartLimit: number | null;
+  retired: { atMs: number; reason: string } | null;
+  /** Whether a plain request could be sent to this model now, and if not why. */
+  available: boolean;
+  unavailableReason: SkipReason | null;
+}
+
+export interface AccountSnapshot {
+  account: string;
+  minuteUsed: number;
+  minuteLimit: number | null;
+  minuteRemaining: number | null;
+  minuteResetMs: number;
+  dayUsed: number;
+  dayLimit: number | null;
+  dayRemaining: number | null;
+  dayResetMs: number;
+  blockedUntilMs: number | null;
+  blockedScope: string | null;
+  blockedDetail: string | null;
+  remote: AccountState['remote'] | null;
+}
+
+export interface SystemMetricsSnapshot {
+  atMs: number;
+  currentModel: string | null;
+  /** Index of the current model in the rotation order, -1 if none is available. */
+  currentIndex: number;
+  primaryModel: string | null;
+  totalRotations: number;
+  lastRotationMs: number | null;
+  resetsToPrimary: number;
+  /** Consecutive transient failures of the current model. */
+  consecutiveFailures: number;
+  breakerStatus: Record<string, 'closed' | 'open' | 'half_open'>;
+  requests: RequestStats & { successRate: number; firstTrySuccessRate: number; meanAttempts: number };
+  accounts: AccountSnapshot[];
+}
+
+export interface MetricsSnapshot {
+  system: SystemMetricsSnapshot;
+  /** Rotation order first, then any other model seen. */
+  models: ModelMetricsSnapshot[];
+}
+
+interface ModelEntry {
+  id: string;
+  profile: ModelProfile;
+  health: ModelHealthState;
+  metrics: Omit<ModelMetricsState, 'recentOutcomes' | 'latenciesMs' | 'ttftsMs'>;
+  recent: SampleWindow;
+  latencies: SampleWindow;
+  ttfts: SampleWindow;
+  inFlight: number;
+  probesInFlight: number;
+}
+
+export interface RotationEngineDeps {
+  clock?: Clock;
+  random?: Random;
+}
+
+export class RotationEngine {
+  readonly options: EngineOptions;
+  readonly clock: Clock;
+  readonly random: Random;
+  private order: string[];
+  private readonly models = new Map<string, ModelEntry>();
+  private readonly accounts = new Map<string, AccountState>();
+  private readonly listeners = new Set<EngineEventListener>();
+  private readonly events: EngineEvent[] = [];
+  private current: string | null = null;
+  private lastCurrentNonNull: string | null = null;
+  private totalRotations = 0;
+  private lastRotationMs: number | undefined;
+  private resetsToPrimary = 0;
+  private requests: RequestStats = emptyRequestStats();
+  /** Earliest pending time-based transition; below it `refresh()` has nothing to do. */
+  private nextWakeMs = Number.POSITIVE_INFINITY;
+  private dirty = true;
+
+  constructor(options: EngineOptionsInput = {}, deps: RotationEngineDeps = {}) {
+    this.options = engineOptionsSchema.parse(options);
+    this.clock = deps.clock ?? systemClock;
+    this.random = deps.random ?? systemRandom;
+    this.order = [...this.options.rotationOrder];
+    for (const id of this.order) this.entry(id);
+    this.refresh();
+  }
+
+  // ── configuration ────────────────────────────────────────────────────────────────────────
+
+  get rotationOrder(): readonly string[] {
+    return this.order;
+  }
+
+  /** Replace the default rotation order (e.g. after reconciling with the live model list). */
+  setRotationOrder(order: readonly string[]): void {
+    this.order = [...order];
+    for (const id of this.order) this.entry(id);
+    this.dirty = true;
+    this.refresh();
+  }
+
+  /** Describe a model's abilities; merges with what is known. */
+  upsertProfile(profile: ModelProfile): void {
+    const e = this.entry(profile.id);
+    e.profile = { ...e.profile, ...stripUndefined(profile) };
+  }
+
+  profile(model: string): Readonly<ModelProfile> {
+    return this.entry(model).profile;
+  }
+
+  /** Known models: the rotation order first, then any other model seen. */
+  knownModels(): string[] {
+    const seen = new Set(this.order);
+    return [...this.order, ...[...this.models.keys()].filter((id) => !seen.has(id))];
+  }
+
+  // ── selection ────────────────────────────────────────────────────────────────────────────
+
+  /** The first model in the rotation order that is available now (no request needs), or null. */
+  currentModel(): string | null {
+    this.refresh();
+    return this.current;
+  }
+
+  /**
+   * Walk the candidates in order and admit the first available one, reserving its in-flight
+   * slot (half-open probe, slow-start ramp) atomically. Every passed-over model gets a reason.
+   */
+  acquire(request: AcquireRequest = {}): Acquisition {
+    this.refresh();
+    const now = this.clock.now();
+    const order = request.order ?? this.order;
+    const skipped: SkipReason[] = [];
+    let retryAtMs: number | undefined;
+    let busy = false;
+    for (const id of order) {
+      const e = this.entry(id);
+      const reason = request.exclude?.has(id)
+        ? { model: id, reason: 'already_tried', detail: 'failed earlier in this request' }
+        : (this.capabilityGap(e, request.needs) ?? this.healthGap(e, now) ?? this.admissionGap(e));
+      if (reason) {
+        skipped.push(reason);
+        if (reason.untilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? reason.untilMs, reason.untilMs);
+        if (reason.reason === 'half_open_busy' || reason.reason === 'slow_start_busy') busy = true;
+        continue;
+      }
+      return { ok: true, lease: this.admit(e, now), skipped };
+    }
+    return retryAtMs === undefined ? { ok: false, skipped, busy } : { ok: false, skipped, retryAtMs, busy };
+  }
+
+  /** Why `model` could not take a plain request now, or undefined if it could. */
+  unavailability(model: string, needs?: RequestNeeds): SkipReason | undefined {
+    this.refresh();
+    const e = this.entry(model);
+    return this.capabilityGap(e, needs) ?? this.healthGap(e, this.clock.now()) ?? this.admissionGap(e);
+  }
+
+  // ── outcomes (without a lease: for callers that track attempts themselves) ───────────────
+
+  recordSuccess(model: string, timing: AttemptTiming = {}): void {
+    this.refresh();
+    this.onSuccess(this.entry(model), timing, false);
+    this.afterChange();
+  }
+
+  recordFailure(model: string, failure: Failure, timing: AttemptTiming = {}): void {
+    this.refresh();
+    this.onFailure(this.entry(model), failure, timing, false);
+    this.afterChange();
+  }
+
+  /** One client request finished after `attempts` upstream attempts. */
+  recordRequest(result: { attempts: number; succeeded: boolean }): void {
+    const r = this.requests;
+    r.total++;
+    if (result.succeeded) {
+      r.succeeded++;
+      if (result.attempts === 1) r.firstTrySucceeded++;
+    } else r.failed++;
+    const key = String(result.attempts);
+    r.attemptsHistogram[key] = (r.attemptsHistogram[key] ?? 0) + 1;
+  }
+
+  // ── operator actions ─────────────────────────────────────────────────────────────────────
+
+  /** Mark a model gone (404 "No endpoints found", or missing from the live list): skipped by everyone. */
+  retire(model: string, reason: string): void {
+    const e = this.entry(model);
+    if (e.health.retired) return;
+    const now = this.clock.now();
+    e.health.retired = { atMs: now, reason };
+    this.emit({ type: 'model_retired', atMs: now, model, reason });
+    this.afterChange();
+  }
+
+  /** Bring a retired model back (it reappeared in the live list). */
+  restore(model: string, reason: string): void {
+    const e = this.entry(model);
+    if (!e.health.retired) return;
+    delete e.health.retired;
+    this.emit({ type: 'model_restored', atMs: this.clock.now(), model, reason });
+    this.afterChange();
+  }
+
+  /** Forget a model's cooldown, breaker and failure counts (an operator's override). */
+  resetHealth(model: string): void {
+    const e = this.entry(model);
+    const wasOpen = e.health.breaker.state !== 'closed';
+    e.health = { ...freshHealth(), timesOpened: 0 };
+    if (wasOpen) this.emit({ type: 'breaker_closed', atMs: this.clock.now(), model });
+    this.afterChange();
+  }
+
+  /** Put a model aside for `durationMs` (e.g. the seed API's explicit `getNextModel()`). */
+  coolDown(model: string, durationMs: number, reason: CooldownReason, detail: string): void {
+    this.refresh();
+    this.setCooldown(this.entry(model), this.clock.now() + durationMs, reason, detail);
+    this.afterChange();
+  }
+
+  /** Record the account's quota as the upstream reports it (OpenRouter `GET /key`). */
+  setAccountQuota(
+    account: string,
+    report: { limit: number | null; remaining: number | null; used: number | null },
+  ): void {
+    this.refresh();
+    const now = this.clock.now();
+    const a = this.account(account);
+    a.remote = { ...report, atMs: now };
+    if (report.limit !== null) a.learnedPerDay = report.limit;
+    // The upstream's count is authoritative when it is higher than ours (other clients share the key).
+    if (report.used !== null && report.used > a.day.count) a.day.count = report.used;
+    if (report.remaining === 0)
+      this.blockAccount(account, 'account_day', nextUtcMidnightMs(now), 'daily quota spent');
+    this.afterChange();
+  }
+
+  // ── events ───────────────────────────────────────────────────────────────────────────────
+
+  subscribe(listener: EngineEventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The most recent events, oldest first (at most `eventsKept`). */
+  recentEvents(): readonly EngineEvent[] {
+    return this.events;
+  }
+
+  // ── metrics ──────────────────────────────────────────────────────────────────────────────
+
+  metrics(): MetricsSnapshot {
+    this.refresh();
+    const now = this.clock.now();
+    const models = this.knownModels().map((id) => this.modelSnapshot(this.entry(id), now));
+    const breakerStatus: Record<string, 'closed' | 'open' | 'half_open'> = {};
+    for (const m of models) breakerStatus[m.model] = m.breakerState;
+    const r = this.requests;
+    let attemptsSum = 0;
+    for (const [k, v] of Object.entries(r.attemptsHistogram)) attemptsSum += Number(k) * v;
+    const current = this.current;
+    return {
+      system: {
+        atMs: now,
+        currentModel: current,
+        currentIndex: current === null ? -1 : this.order.indexOf(current),
+        primaryModel: this.order[0] ?? null,
+        totalRotations: this.totalRotations,
+        lastRotationMs: this.lastRotationMs ?? null,
+        resetsToPrimary: this.resetsToPrimary,
+        consecutiveFailures: current === null ? 0 : this.entry(current).health.consecutiveFailures,
+        breakerStatus,
+        requests: {
+          ...structuredClone(r),
+          successRate: r.total === 0 ? 1 : r.succeeded / r.total,
+          firstTrySuccessRate: r.total === 0 ? 1 : r.firstTrySucceeded / r.total,
+          meanAttempts: r.total === 0 ? 0 : attemptsSum / r.total,
+        },
+        accounts: [...this.accounts.keys()].map((id) => this.accountSnapshot(id, now)),
+      },
+      models,
+    };
+  }
+
+  // ── state ────────────────────────────────────────────────────────────────────────────────
+
+  toJSON(): EngineStateJson {
+    this.refresh(); // apply due transitions so the saved state is the state as of now
+    const models: EngineStateJson['models'] = {};
+    for (const [id, e] of this.models) {
+      models[id] = {
+        health: structuredClone(e.health),
+        metrics: {
+          ...structuredClone(e.metrics),
+          recentOutcomes: e.recent.toArray(),
+          latenciesMs: e.latencies.toArray(),
+          ttftsMs: e.ttfts.toArray(),
+        },
+      };
+    }
+    const accounts: EngineStateJson['accounts'] = {};
+    const now = this.clock.now();
+    for (const [id, a] of this.accounts) {
+      rollWindows(a, now); // windows roll lazily; serialise them as of now so equal states look equal
+      accounts[id] = structuredClone(a);
+    }
+    const system: EngineStateJson['system'] = {
+      currentModel: this.current,
+      totalRotations: this.totalRotations,
+      resetsToPrimary: this.resetsToPrimary,
+      requests: structuredClone(this.requests),
+    };
+    if (this.lastRotationMs !== undefined) system.lastRotationMs = this.lastRotationMs;
+    return { version: 1, savedAtMs: now, models, accounts, system };
+  }
+
+  /** Replace health, metrics and quota state with a saved state. In-flight counts start at zero. */
+  restoreState(state: EngineStateJson): void {
+    if (state.version !== 1) throw new Error(`Unsupported engine state version ${String(state.version)}`);
+    for (const [id, saved] of Object.entries(state.models)) {
+      const e = this.entry(id);
+      e.health = structuredClone(saved.health);
+      const { recentOutcomes, latenciesMs, ttftsMs, ...counters } = structuredClone(saved.metrics);
+      e.metrics = counters;
+      e.recent = new SampleWindow(this.options.successWindowSize, recentOutcomes);
+      e.latencies = new SampleWindow(this.options.latencyWindowSize, latenciesMs);
+      e.ttfts = new SampleWindow(this.options.latencyWindowSize, ttftsMs);
+      e.inFlight = 0;
+      e.probesInFlight = 0;
+    }
+    this.accounts.clear();
+    for (const [id, a] of Object.entries(state.accounts)) this.accounts.set(id, structuredClone(a));
+    this.current = state.system.currentModel;
+    this.lastCurrentNonNull = state.system.currentModel;
+    this.totalRotations = state.system.totalRotations;
+    this.lastRotationMs = state.system.lastRotationMs;
+    this.resetsToPrimary = state.system.resetsToPrimary;
+    this.requests = structuredClone(state.system.requests);
+    this.nextWakeMs = Number.NEGATIVE_INFINITY;
+    this.dirty = true;
+    this.refresh();
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────────────────────
+
+  private entry(id: string): ModelEntry {
+    let e = this.models.get(id);
+    if (!e) {
+      e = {
+        id,
+        profile: { id },
+        health: freshHealth(),
+        metrics: {
+          total: 0,
+          successful: 0,
+          failed: 0,
+          rateLimited: 0,
+          cancelled: 0,
+          byKind: {},
+          totalLatencyMs: 0,
+          timedAttempts: 0,
+          rotationsTo: 0,
+        },
+        recent: new SampleWindow(this.options.successWindowSize),
+        latencies: new SampleWindow(this.options.latencyWindowSize),
+        ttfts: new SampleWindow(this.options.latencyWindowSize),
+        inFlight: 0,
+        probesInFlight: 0,
+      };
+      this.models.set(id, e);
+    }
+    return e;
+  }
+
+  private accountOf(e: ModelEntry): string {
+    return e.profile.account ?? this.options.defaultAccount;
+  }
+
+  private isFree(e: ModelEntry): boolean {
+    return e.profile.free ?? e.id.endsWith(':free');
+  }
+
+  private account(id: string): AccountState {
+    let a = this.accounts.get(id);
+    if (!a) {
+      a = newAccountState(this.clock.now());
+      this.accounts.set(id, a);
+    }
+    return a;
+  }
+
+  private quotaLimits(a: AccountState): { perMinute: number | undefined; perDay: number | undefined } {
+    return {
+      perMinute: this.options.quota.freeRequestsPerMinute || undefined,
+      perDay: a.learnedPerDay ?? this.options.quota.freeRequestsPerDay,
+    };
+  }
+
+  private capabilityGap(e: ModelEntry, needs: RequestNeeds | undefined): SkipReason | undefined {
+    if (e.health.retired) return { model: e.id, reason: 'retired', detail: e.health.retired.reason };
+    if (!needs) return undefined;
+    const p = e.profile;
+    if (needs.tools && p.tools === false) return { model: e.id, reason: 'lacks_tools' };
+    if (needs.vision && p.vision === false) return { model: e.id, reason: 'lacks_vision' };
+    if (needs.systemPrompt && p.systemPrompt === false) return { model: e.id, reason: 'lacks_system_prompt' };
+    if (
+      needs.promptTokens !== undefined &&
+      p.contextLength !== undefined &&
+      needs.promptTokens > p.contextLength
+    ) {
+      return {
+        model: e.id,
+        reason: 'context_too_small',
+        detail: `needs ~${needs.promptTokens} tokens, has ${p.contextLength}`,
+      };
+    }
+    return undefined;
+  }
+
+  /** Unavailability that time will cure: account blocks, cooldowns, open breakers. */
+  private healthGap(e: ModelEntry, now: number): SkipReason | undefined {
+    if (this.isFree(e)) {
+      const accountId = this.accountOf(e);
+      const a = this.account(accountId);
+      if (a.blocked) {
+        return {
+          model: e.id,
+          reason: 'account_blocked',
+          untilMs: a.blocked.untilMs,
+          detail: `${accountId}: ${a.blocked.detail}`,
+        };
+      }
+      rollWindows(a, now);
+      const local = localQuotaBlock(a, this.quotaLimits(a), now);
+      if (local) {
+        return {
+          model: e.id,
+          reason: 'account_quota',
+          untilMs: local.untilMs,
+          detail: `${accountId}: ${local.scope === 'account_day' ? 'daily' : 'per-minute'} free-model quota used up locally`,
+        };
+      }
+    }
+    const h = e.health;
+    if (h.cooldown) {
+      return { model: e.id, reason: 'cooling_down', untilMs: h.cooldown.untilMs, detail: h.cooldown.detail };
+    }
+    if (h.breaker.state === 'open') {
+      return {
+        model: e.id,
+        reason: 'breaker_open',
+        untilMs: h.breaker.untilMs,
+        detail: 'circuit breaker open',
+      };
+    }
+    return undefined;
+  }
+
+  /** Unavailability that finishing attempts will cure: probe slots and the slow-start ramp. */
+  private admissionGap(e: ModelEntry): SkipReason | undefined {
+    if (
+      e.health.breaker.state === 'half_open' &&
+      e.probesInFlight >= this.options.breaker.halfOpenMaxProbes
+    ) {
+      return { model: e.id, reason: 'half_open_busy', detail: 'a recovery probe is in flight' };
+    }
+    const limit = e.health.slowStartLimit;
+    if (limit !== undefined && e.inFlight >= limit) {
+      return { model: e.id, reason: 'slow_start_busy', detail: `recovering: ${limit} concurrent admitted` };
+    }
+    return undefined;
+  }
+
+  private admit(e: ModelEntry, now: number): Lease {
+    const isProbe = e.health.breaker.state === 'half_open';
+    e.inFlight++;
+    if (isProbe) e.probesInFlight++;
+    const accountId = this.accountOf(e);
+    if (this.isFree(e)) {
+      const a = this.account(accountId);
+      rollWindows(a, now);
+      a.minute.count++;
+      a.day.count++;
+    }
+    let settled = false;
+    const settle = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      e.inFlight = Math.max(0, e.inFlight - 1);
+      if (isProbe) e.probesInFlight = Math.max(0, e.probesInFlight - 1);
+      return true;
+    };
+    return {
+      model: e.id,
+      account: accountId,
+      isProbe,
+      startedAtMs: now,
+      succeed: (timing = {}) => {
+        if (!settle()) return;
+        this.refresh();
+        this.onSuccess(e, timing, isProbe);
+        this.afterChange();
+      },
+      fail: (failure, timing = {}) => {
+        if (!settle()) return;
+        this.refresh();
+        this.onFailure(e, failure, timing, isProbe);
+        this.afterChange();
+      },
+      release: () => {
+        if (!settle()) return;
+        e.metrics.cancelled++;
+      },
+    };
+  }
+
+  private onSuccess(e: ModelEntry, timing: AttemptTiming, isProbe: boolean): void {
+    const now = this.clock.now();
+    const m = e.metrics;
+    m.total++;
+    m.successful++;
+    m.lastUsedMs = now;
+    e.recent.add(1);
+    if (timing.latencyMs !== undefined) {
+      m.totalLatencyMs += timing.latencyMs;
+      m.timedAttempts++;
+      e.latencies.add(timing.latencyMs);
+    }
+    if (timing.ttftMs !== undefined) e.ttfts.add(timing.ttftMs);
+    const h = e.health;
+    h.consecutiveFailures = 0;
+    h.consecutiveRateLimits = 0;
+    // Only a probe (or a direct report, which cannot be told apart) may close a half-open breaker;
+    // a late success of an attempt admitted before the breaker opened proves less.
+    if (h.breaker.state === 'half_open' && (isProbe || e.probesInFlight === 0)) {
+      h.breaker = { state: 'closed' };
+      h.lastClosedAtMs = now;
+      this.emit({ type: 'breaker_closed', atMs: now, model: e.id });
+      this.startSlowStart(e);
+    }
+    if (h.slowStartLimit !== undefined) {
+      const next = h.slowStartLimit * 2;
+      if (next >= this.options.slowStart.maxConcurrency) delete h.slowStartLimit;
+      else h.slowStartLimit = next;
+    }
+  }
+
+  private onFailure(e: ModelEntry, failure: Failure, timing: AttemptTiming, isProbe: boolean): void {
+    const now = this.clock.now();
+    const m = e.metrics;
+    m.total++;
+    m.failed++;
+    m.lastUsedMs = now;
+    m.byKind[failure.kind] = (m.byKind[failure.kind] ?? 0) + 1;
+    if (timing.latencyMs !== undefined) {
+      m.totalLatencyMs += timing.latencyMs;
+      m.timedAttempts++;
+    }
+    const h = e.health;
+
+    if (failure.kind === 'rate_limit') {
+      m.rateLimited++;
+      e.recent.add(0);
+      if (failure.scope === 'model') {
+        h.consecutiveRateLimits++;
+        const hinted = hintedDelayMs(failure, now, this.options.maxModelHintMs);
+        const delay = hinted ?? backoffDelayMs(h.consecutiveRateLimits - 1, this.options.retry, this.random);
+        this.setCooldown(e, now + delay, 'rate_limited', rateLimitDetail(failure, hinted !== undefined));
+      } else {
+        const boundary = failure.scope === 'account_day' ? nextUtcMidnightMs(now) : nextMinuteMs(now);
+        const hinted = hintedDelayMs(failure, now, this.options.maxAccountHintMs);
+        const detail =
+          failure.scope === 'account_day'
+            ? 'daily free-model quota spent'
+            : 'per-minute free-model quota spent';
+        this.blockAccount(
+          this.accountOf(e),
+          failure.scope,
+          hinted === undefined ? boundary : now + hinted,
+          detail,
+        );
+      }
+      return;
+    }
+
+    if (failure.kind === 'model_not_found') {
+      e.recent.add(0);
+      if (!h.retired) {
+        h.retired = { atMs: now, reason: failure.message || 'No endpoints found' };
+        this.emit({ type: 'model_retired', atMs: now, model: e.id, reason: h.retired.reason });
+      }
+      return;
+    }
+
+    if (!isTransientModelFault(failure)) return; // the request's or the account's fault, not the model's
+
+    e.recent.add(0);
+    h.consecutiveFailures++;
+    const reason = `${h.consecutiveFailures} consecutive failures (last: ${failure.kind})`;
+    if (h.breaker.state === 'half_open') {
+      if (isProbe || e.probesInFlight === 0)
+        this.openBreaker(e, now, `recovery probe failed: ${failure.kind}`);
+      return;
+    }
+    if (h.breaker.state === 'open') return;
+    if (h.consecutiveFailures >= this.options.circuitBreakerThreshold) {
+      this.openBreaker(e, now, reason);
+    } else if (h.consecutiveFailures >= this.options.maxConsecutiveFailures) {
+      const step = h.consecutiveFailures - this.options.maxConsecutiveFailures;
+      this.setCooldown(
+        e,
+        now + backoffDelayMs(step, this.options.retry, this.random),
+        'consecutive_failures',
+        reason,
+      );
+    }
+  }
+
+  private setCooldown(e: ModelEntry, untilMs: number, reason: CooldownReason, detail: string): void {
+    const existing = e.health.cooldown;
+    // Concurrent reports never shorten a cooldown already in force.
+    if (existing && existing.untilMs >= untilMs) return;
+    e.health.cooldown = { untilMs, reason, detail };
+    delete e.health.slowStartLimit;
+    this.nextWakeMs = Math.min(this.nextWakeMs, untilMs);
+    this.emit({ type: 'cooldown_started', atMs: this.clock.now(), model: e.id, untilMs, reason, detail });
+  }
+
+  private openBreaker(e: ModelEntry, now: number, reason: string): void {
+    const h = e.health;
+    const b = this.options.breaker;
+    if (h.lastClosedAtMs !== undefined && now - h.lastClosedAtMs >= b.forgetAfterMs) h.timesOpened = 0;
+    h.timesOpened++;
+    const nominal = Math.min(b.maxOpenMs, b.openBaseMs * h.timesOpened);
+    const r = this.options.retry;
+    const jittered = r.jitter ? nominal * (1 + r.jitterRatio * (2 * this.random() - 1)) : nominal;
+    const untilMs = now + Math.round(Math.min(b.maxOpenMs, jittered));
+    h.breaker = { state: 'open', openedAtMs: now, untilMs };
+    delete h.slowStartLimit;
+    this.nextWakeMs = Math.min(this.nextWakeMs, untilMs);
+    this.emit({
+      type: 'breaker_opened',
+      atMs: now,
+      model: e.id,
+      untilMs,
+      timesOpened: h.timesOpened,
+      reason,
+    });
+  }
+
+  private startSlowStart(e: ModelEntry): void {
+    if (this.options.slowStart.enabled) e.health.slowStartLimit = this.options.slowStart.initialConcurrency;
+  }
+
+  private blockAccount(
+    account: string,
+    scope: 'account_minute' | 'account_day',
+    untilMs: number,
+    detail: string,
+  ): void {
+    const a = this.account(account);
+    const now = this.clock.now();
+    if (a.blocked && a.blocked.untilMs >= untilMs) return;
+    a.blocked = { untilMs, scope, detail, sinceMs: now };
+    this.nextWakeMs = Math.min(this.nextWakeMs, untilMs);
+    this.emit({ type: 'account_blocked', atMs: now, account, scope, untilMs, detail });
+    this.dirty = true;
+  }
+
+  /** Apply due time-based transitions, then recompute the current model if anything changed. */
+  private refresh(): void {
+    const now = this.clock.now();
+    if (now >= this.nextWakeMs) {
+      let next = Number.POSITIVE_INFINITY;
+      for (const e of this.models.values()) {
+        const h = e.health;
+        if (h.cooldown) {
+          if (now >= h.cooldown.untilMs) {
+            delete h.cooldown;
+            if (h.breaker.state === 'closed') this.startSlowStart(e);
+            this.dirty = true;
+          } else next = Math.min(next, h.cooldown.untilMs);
+        }
+        if (h.breaker.state === 'open') {
+          if (now >= h.breaker.untilMs) {
+            h.breaker = { state: 'half_open', sinceMs: now };
+            this.emit({ type: 'breaker_half_open', atMs: now, model: e.id });
+            this.dirty = true;
+          } else next = Math.min(next, h.breaker.untilMs);
+        }
+      }
+      for (const [id, a] of this.accounts) {
+        if (!a.blocked) continue;
+        if (now >= a.blocked.untilMs) {
+          delete a.blocked;
+          this.emit({ type: 'account_unblocked', atMs: now, account: id });
+          this.dirty = true;
+        } else next = Math.min(next, a.blocked.untilMs);
+      }
+      this.nextWakeMs = next;
+    }
+    if (this.dirty) this.recomputeCurrent(now);
+  }
+
+  private afterChange(): void {
+    this.dirty = true;
+    this.refresh();
+  }
+
+  /** Current model = first in the rotation order whose health allows traffic (admission slots ignored). */
+  private recomputeCurrent(now: number): void {
+    this.dirty = false;
+    let next: string | null = null;
+    for (const id of this.order) {
+      const e = this.entry(id);
+      if (!e.health.retired && !this.healthGap(e, now)) {
+        next = id;
+        break;
+      }
+    }
+    if (next === this.current) return;
+    const from = this.current;
+    this.current = next;
+    if (next === null) return;
+    const previous = this.lastCurrentNonNull;
+    this.lastCurrentNonNull = next;
+    if (previous === null || previous === next) return; // first choice, or back after a gap with no model
+    this.totalRotations++;
+    this.lastRotationMs = now;
+    this.entry(next).metrics.rotationsTo++;
+    const fromEntry = this.entry(previous);
+    const reason =
+      next === this.order[0]
+        ? 'primary recovered'
+        : fromEntry.health.retired
+          ? 'retired'
+          : (this.healthGap(fromEntry, now)?.reason ?? (from === null ? 'available again' : 'order changed'));
+    this.emit({ type: 'rotation', atMs: now, from: previous, to: next, reason });
+    if (next === this.order[0]) {
+      this.resetsToPrimary++;
+      this.emit({ type: 'reset_to_primary', atMs: now, model: next });
+    }
+  }
+
+  private emit(event: EngineEvent): void {
+    if (this.options.eventsKept > 0) {
+      this.events.push(event);
+      if (this.events.length > this.options.eventsKept)
+        this.events.splice(0, this.events.length - this.options.eventsKept);
+    }
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's bug must not break a decision.
+      }
+    }
+  }
+
+  private modelSnapshot(e: ModelEntry, now: number): ModelMetricsSnapshot {
+    const m = e.metrics;
+    const h = e.health;
+    const gap = this.capabilityGap(e, undefined) ?? this.healthGap(e, now) ?? this.admissionGap(e);
+    const recentMean = e.recent.mean();
+    return {
+      model: e.id,
+      totalRequests: m.total,
+      successfulRequests: m.successful,
+      failedRequests: m.failed,
+      rateLimitedRequests: m.rateLimited,
+      cancelledRequests: m.cancelled,
+      failuresByKind: { ...m.byKind },
+      averageExecutionTimeMs: m.timedAttempts === 0 ? 0 : m.totalLatencyMs / m.timedAttempts,
+      successRate: m.total === 0 ? 1 : m.successful / m.total,
+      recentSuccessRate: recentMean ?? 1,
+      lastUsedMs: m.lastUsedMs ?? null,
+      rotationsTo: m.rotationsTo,
+      latencyP50Ms: e.latencies.percentile(50) ?? null,
+      latencyP95Ms: e.latencies.percentile(95) ?? null,
+      ttftP50Ms: e.ttfts.percentile(50) ?? null,
+      ttftP95Ms: e.ttfts.percentile(95) ?? null,
+      breakerState: h.breaker.state,
+      breakerOpenUntilMs: h.breaker.state === 'open' ? h.breaker.untilMs : null,
+      timesOpened: h.timesOpened,
+      cooldownUntilMs: h.cooldown?.untilMs ?? null,
+      cooldownReason: h.cooldown?.reason ?? null,
+      cooldownDetail: h.cooldown?.detail ?? null,
+      consecutiveFailures: h.consecutiveFailures,
+      consecutiveRateLimits: h.consecutiveRateLimits,
+      inFlight: e.inFlight,
+      slowStartLimit: h.slowStartLimit ?? null,
+      retired: h.retired ?? null,
+      available: gap === undefined,
+      unavailableReason: gap ?? null,
+    };
+  }
+
+  private accountSnapshot(id: string, now: number): AccountSnapshot {
+    const a = this.account(id);
+    rollWindows(a, now);
+    const limits = this.quotaLimits(a);
+    return {
+      account: id,
+      minuteUsed: a.minute.count,
+      minuteLimit: limits.perMinute ?? null,
+      minuteRemaining: limits.perMinute === undefined ? null : Math.max(0, limits.perMinute - a.minute.count),
+      minuteResetMs: nextMinuteMs(now),
+      dayUsed: a.day.count,
+      dayLimit: limits.perDay ?? null,
+      dayRemaining: limits.perDay === undefined ? null : Math.max(0, limits.perDay - a.day.count),
+      dayResetMs: nextUtcMidnightMs(now),
+      blockedUntilMs: a.blocked?.untilMs ?? null,
+      blockedScope: a.blocked?.scope ?? null,
+      blockedDetail: a.blocked?.detail ?? null,
+      remote: a.remote ?? null,
+    };
+  }
+}
+
+function freshHealth(): ModelHealthState {
+  return { consecutiveFailures: 0, consecutiveRateLimits: 0, breaker: { state: 'closed' }, timesOpened: 0 };
+}
+
+function emptyRequestStats(): RequestStats {
+  return { total: 0, succeeded: 0, failed: 0, firstTrySucceeded: 0, attemptsHistogram: {} };
+}
+
+function rateLimitDetail(failure: Failure, hinted: boolean): string {
+  const source = failure.provider ? ` by ${failure.provider}` : '';
+  return `rate limited${source}${hinted ? ' (server reset hint)' : ' (backoff)'}`;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
