@@ -21,6 +21,8 @@ export interface AttemptRecord {
   /** `success`, a failure kind, or `cancelled`. */
   outcome: string;
   durationMs: number;
+  /** Time to the first content chunk, ms (successful attempts). */
+  ttftMs?: number;
   status?: number;
   message?: string;
 }

@@ -4,6 +4,10 @@
  * itself on the program here.
  */
 import { Command } from 'commander';
+import { register as registerDiscover } from '../registry/discover-command.js';
+import { register as registerRank } from '../registry/rank-command.js';
+import { register as registerServe } from '../server/serve-command.js';
+import { register as registerSim } from '../sim/sim-command.js';
 import { VERSION } from '../version.js';
 
 const program = new Command();
@@ -13,5 +17,9 @@ program
   .version(VERSION);
 
 // Subcommands (each file exports `register(program)`):
+registerServe(program);
+registerSim(program);
+registerDiscover(program);
+registerRank(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,464 @@
+/**
+ * One request's journey: pick a model, call it, classify the outcome, decide, repeat — inside one
+ * deadline and one attempt cap, as the rotation contract in DESIGN.md lays out.
+ *
+ * The upstream is always streamed. In `stream` mode the answer is committed when the first content
+ * chunk is handed out: before that rotor may fail over freely, after it a failure becomes an
+ * in-band error chunk (`finish_reason: "error"`) and the stream ends. In `collect` mode nothing is
+ * handed out until an attempt completes, so even a failure mid-answer can fail over.
+ */
+import type { ChatRequest } from '../chat/chat-request-schema.js';
+import type { ChatCompletionChunk } from '../chat/chat-types.js';
+import { requestNeeds } from '../chat/request-needs.js';
+import type { Clock } from '../engine/clock.js';
+import { type Failure, isTransientModelFault } from '../engine/failure.js';
+import type { Random } from '../engine/random.js';
+import type { RetryBudget } from '../engine/retry-budget.js';
+import type { Acquisition, Lease, RequestNeeds, RotationEngine } from '../engine/rotation-engine.js';
+import {
+  type AttemptRecord,
+  CancelledError,
+  DeadlineExceededError,
+  InvalidRequestError,
+  NoModelAvailableError,
+  RateLimitError,
+  type RotorError,
+  type SkipReason,
+  UpstreamError,
+  UpstreamRequestError,
+} from '../errors.js';
+import type { ChatTransport } from '../upstream/upstream-client.js';
+import { UpstreamFailure } from '../upstream/upstream-client.js';
+import type { UpstreamConfig } from '../upstream/upstream-config.js';
+import { errorForFailure } from './failure-error.js';
+import { requestOrder } from './request-order.js';
+import type { RotorOptions } from './rotor-options.js';
+
+export interface LoopContext {
+  engine: RotationEngine;
+  transport: ChatTransport;
+  clock: Clock;
+  random: Random;
+  options: RotorOptions;
+  budget: RetryBudget;
+  upstreamFor(model: string): UpstreamConfig;
+}
+
+export interface ChatCallOptions {
+  /** Aborts the request: the upstream call and any pending wait. No attempts follow. */
+  signal?: AbortSignal;
+  /** Shortens the configured deadline for this request, ms. */
+  deadlineMs?: number;
+}
+
+/** What a request did, readable while it runs and after. */
+export class ChatRun {
+  readonly attempts: AttemptRecord[] = [];
+  /** The model that answered (set when the answer is committed or completed). */
+  model: string | undefined;
+  /** Total time spent waiting for availability, ms. */
+  waitedMs = 0;
+}
+
+export type LoopMode = 'stream' | 'collect';
+
+const ACCOUNT_REASONS = new Set(['account_blocked', 'account_quota']);
+const ROTOR_FIELDS = new Set(['model', 'models', 'stream', 'stream_options']);
+
+export async function* runChat(
+  ctx: LoopContext,
+  request: ChatRequest,
+  run: ChatRun,
+  call: ChatCallOptions,
+  mode: LoopMode,
+): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+  const { engine, clock, options } = ctx;
+  const signal = call.signal;
+  const startedMs = clock.now();
+  const deadlineMs = Math.min(call.deadlineMs ?? options.deadlineMs, options.deadlineMs);
+  const deadlineAt = startedMs + deadlineMs;
+  const order = requestOrder(request, engine.rotationOrder);
+  if (order.length === 0)
+    throw new InvalidRequestError('No models to try: the rotation is empty', { param: 'model' });
+  const needs = engineNeeds(request);
+  const body = upstreamBody(request);
+  const maxAttempts = options.engine.retry.maxRetries + 1;
+  const exclude = new Set<string>();
+  const retriedSameModel = new Set<string>();
+  let retryFirst: string | undefined;
+  let lastFailure: Failure | undefined;
+  let terminal: RotorError | undefined;
+  let succeeded = false;
+
+  try {
+    for (;;) {
+      throwIfAborted(signal, run);
+      if (clock.now() >= deadlineAt) throw deadlineError(run, deadlineMs, lastFailure);
+      const made = run.attempts.filter((a) => a.outcome !== 'cancelled').length;
+      if (made >= maxAttempts)
+        throw exhausted(run, lastFailure, `the attempt cap (${maxAttempts}) was reached`);
+      if (made > 0 && !ctx.budget.allowsRetry()) {
+        throw exhausted(run, lastFailure, 'the retry budget is spent (too many upstream failures right now)');
+      }
+
+      const candidates = retryFirst ? [retryFirst, ...order.filter((m) => m !== retryFirst)] : order;
+      retryFirst = undefined;
+      const acquisition = engine.acquire({ order: candidates, needs, exclude });
+      if (!acquisition.ok) {
+        await waitForAvailability(ctx, acquisition, run, {
+          deadlineAt,
+          signal,
+          lastFailure,
+          terminal,
+          needs,
+        });
+        continue;
+      }
+
+      const lease = acquisition.lease;
+      const outcome = yield* attempt(ctx, lease, body, run, { deadlineAt, signal, mode });
+      if (outcome.ok) {
+        succeeded = true;
+        return;
+      }
+      const failure = outcome.failure;
+      lastFailure = failure;
+      if (outcome.committed) return; // the in-band error chunk has been handed out
+
+      const sameModelRetryOrExclude = (): void => {
+        if (retriedSameModel.has(lease.model)) exclude.add(lease.model);
+        else {
+          retriedSameModel.add(lease.model);
+          retryFirst = lease.model;
+        }
+      };
+      switch (failure.kind) {
+        case 'request_error':
+          throw errorForFailure(failure, run.attempts, clock.now());
+        case 'auth':
+        case 'credits':
+          // No model of this account will work; other upstreams might.
+          terminal = errorForFailure(failure, run.attempts, clock.now());
+          for (const id of order) if (accountOf(ctx, id) === lease.account) exclude.add(id);
+          break;
+        case 'rate_limit':
+          if (failure.scope === 'model') exclude.add(lease.model);
+          // Account-wide: the engine now blocks the account; the next acquire decides wait or fail.
+          break;
+        case 'unsupported':
+          learnIncapability(engine, lease.model, failure, needs);
+          exclude.add(lease.model);
+          break;
+        case 'model_not_found':
+        case 'context_length':
+          exclude.add(lease.model);
+          break;
+        case 'timeout':
+          if (failure.phase === 'connect' || failure.phase === 'first_token') {
+            exclude.add(lease.model); // a silent model is failed over, not retried
+            break;
+          }
+          sameModelRetryOrExclude();
+          break;
+        default:
+          sameModelRetryOrExclude();
+      }
+      if (retryFirst !== undefined) {
+        const delay = jittered(options.sameModelRetryDelayMs, ctx.random);
+        if (clock.now() + delay >= deadlineAt) throw deadlineError(run, deadlineMs, lastFailure);
+        await sleep(clock, delay, signal, run);
+      }
+    }
+  } finally {
+    const attempts = run.attempts.filter((a) => a.outcome !== 'cancelled').length;
+    engine.recordRequest({ attempts, succeeded });
+  }
+}
+
+type AttemptOutcome = { ok: true } | { ok: false; failure: Failure; committed: boolean };
+
+async function* attempt(
+  ctx: LoopContext,
+  lease: Lease,
+  body: Record<string, unknown>,
+  run: ChatRun,
+  limits: { deadlineAt: number; signal: AbortSignal | undefined; mode: LoopMode },
+): AsyncGenerator<ChatCompletionChunk, AttemptOutcome, undefined> {
+  const { clock, options } = ctx;
+  const startedMs = clock.now();
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(limits.signal?.reason);
+  limits.signal?.addEventListener('abort', onAbort, { once: true });
+  const pending: ChatCompletionChunk[] = [];
+  let committed = false;
+  let ttftMs: number | undefined;
+  const record = (outcome: string, extra: Partial<AttemptRecord> = {}) =>
+    run.attempts.push({ model: lease.model, outcome, durationMs: clock.now() - startedMs, ...extra });
+
+  try {
+    const stream = await ctx.transport.openStream({
+      upstream: ctx.upstreamFor(lease.model),
+      model: lease.model,
+      body,
+      signal: controller.signal,
+      timeouts: { ...options.timeouts, totalMs: Math.max(1, limits.deadlineAt - clock.now()) },
+    });
+    for await (const chunk of stream) {
+      if (!chunk.model) chunk.model = lease.model;
+      const content = hasContent(chunk);
+      if (content && ttftMs === undefined) ttftMs = clock.now() - startedMs;
+      if (limits.mode === 'stream' && (committed || content)) {
+        if (!committed) {
+          committed = true;
+          run.model = chunk.model;
+          for (const earlier of pending.splice(0)) yield earlier;
+        }
+        yield chunk;
+      } else pending.push(chunk);
+    }
+    const latencyMs = clock.now() - startedMs;
+    lease.succeed(ttftMs === undefined ? { latencyMs } : { latencyMs, ttftMs });
+    ctx.budget.onSuccess();
+    record('success', ttftMs === undefined ? {} : { ttftMs });
+    run.model ??= pending.find((c) => c.model)?.model ?? lease.model;
+    for (const chunk of pending) yield chunk;
+    return { ok: true };
+  } catch (err) {
+    if (limits.signal?.aborted) {
+      lease.release();
+      record('cancelled');
+      throw new CancelledError('The request was cancelled by the caller', {
+        attempts: run.attempts,
+        cause: err,
+      });
+    }
+    if (!(err instanceof UpstreamFailure)) {
+      // A bug, not an upstream verdict: free the slot without blaming the model.
+      lease.release();
+      record('error', { message: 'internal error' });
+      throw err;
+    }
+    const failure = err.failure;
+    lease.fail(failure, { latencyMs: clock.now() - startedMs });
+    if (isTransientModelFault(failure) || failure.kind === 'rate_limit') ctx.budget.onFailure();
+    record(failure.kind === 'rate_limit' ? `rate_limit:${failure.scope}` : failure.kind, {
+      ...(failure.status === undefined ? {} : { status: failure.status }),
+      message: failure.message,
+    });
+    if (committed) yield errorChunk(failure, run.model ?? lease.model, clock.now());
+    return { ok: false, failure, committed };
+  } finally {
+    lease.release(); // no-op when already settled; frees the slot if the consumer stopped early
+    limits.signal?.removeEventListener('abort', onAbort);
+    controller.abort();
+  }
+}
+
+async function waitForAvailability(
+  ctx: LoopContext,
+  acquisition: Extract<Acquisition, { ok: false }>,
+  run: ChatRun,
+  state: {
+    deadlineAt: number;
+    signal: AbortSignal | undefined;
+    lastFailure: Failure | undefined;
+    terminal: RotorError | undefined;
+    needs: RequestNeeds;
+  },
+): Promise<void> {
+  const { clock, options } = ctx;
+  const now = clock.now();
+  const skipped = acquisition.skipped;
+  if (acquisition.retryAtMs === undefined && !acquisition.busy) {
+    throw noCandidate(run, skipped, state.lastFailure, state.terminal, now);
+  }
+  const waitUntil = acquisition.busy
+    ? Math.min(acquisition.retryAtMs ?? Number.POSITIVE_INFINITY, now + options.busyPollMs)
+    : (acquisition.retryAtMs as number);
+  const waitMs = Math.max(0, waitUntil - now);
+  const fitsDeadline = waitUntil < state.deadlineAt;
+  const fitsQueue = run.waitedMs + waitMs <= options.maxQueueWaitMs;
+  if (!fitsDeadline || !fitsQueue) throw unavailable(run, skipped, waitUntil - now, now);
+  await sleep(clock, waitMs, state.signal, run);
+  run.waitedMs += waitMs;
+}
+
+/** Every candidate is out for good (retired, incapable, already failed for this request). */
+function noCandidate(
+  run: ChatRun,
+  skipped: SkipReason[],
+  lastFailure: Failure | undefined,
+  terminal: RotorError | undefined,
+  nowMs: number,
+): RotorError {
+  if (terminal) return terminal;
+  if (lastFailure) return errorForFailure(lastFailure, run.attempts, nowMs);
+  const options = { attempts: run.attempts, skipped };
+  if (
+    skipped.length > 0 &&
+    skipped.every((s) => s.reason === 'context_too_small' || s.reason === 'retired')
+  ) {
+    if (skipped.some((s) => s.reason === 'context_too_small')) {
+      return new UpstreamRequestError(
+        'The prompt is longer than the context window of every available model',
+        400,
+        {
+          ...options,
+          code: 'context_length_exceeded',
+          param: 'messages',
+        },
+      );
+    }
+  }
+  const lacks = skipped.filter((s) => s.reason.startsWith('lacks_'));
+  if (lacks.length > 0 && skipped.every((s) => s.reason.startsWith('lacks_') || s.reason === 'retired')) {
+    const features = [...new Set(lacks.map((s) => s.reason.slice('lacks_'.length).replace('_', ' ')))].join(
+      ', ',
+    );
+    return new UpstreamRequestError(`No model in the rotation supports this request's ${features}`, 400, {
+      ...options,
+      code: 'unsupported_feature',
+    });
+  }
+  return new NoModelAvailableError(`No model can take this request: ${summarise(skipped)}`, {
+    ...options,
+    code: 'no_model_available',
+  });
+}
+
+/** Candidates exist but none frees up in time: 429 when the account's quota is the cause, else 503. */
+function unavailable(run: ChatRun, skipped: SkipReason[], retryAfterMs: number, nowMs: number): RotorError {
+  const temporary = skipped.filter((s) => s.untilMs !== undefined);
+  const options = { attempts: run.attempts, skipped, retryAfterMs: Math.max(0, retryAfterMs) };
+  if (temporary.length > 0 && temporary.every((s) => ACCOUNT_REASONS.has(s.reason))) {
+    const first = temporary[0]!;
+    const resetMs = Math.min(...temporary.map((s) => s.untilMs as number));
+    return new RateLimitError(
+      `The upstream account's free-model quota is spent (${first.detail ?? first.reason}); it resets at ${new Date(resetMs).toISOString()} (in ${formatDuration(resetMs - nowMs)}).`,
+      { ...options, code: 'quota_exhausted' },
+    );
+  }
+  return new NoModelAvailableError(
+    `Every model is unavailable for longer than this request can wait: ${summarise(skipped)}`,
+    { ...options, code: 'no_model_available' },
+  );
+}
+
+function exhausted(run: ChatRun, lastFailure: Failure | undefined, why: string): RotorError {
+  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
+  return new UpstreamError(`No model answered: ${why}.${last}`, {
+    attempts: run.attempts,
+    code: 'upstream_failed',
+  });
+}
+
+function deadlineError(run: ChatRun, deadlineMs: number, lastFailure: Failure | undefined): RotorError {
+  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
+  return new DeadlineExceededError(
+    `No model answered within the request deadline of ${deadlineMs} ms.${last}`,
+    {
+      attempts: run.attempts,
+      code: 'deadline_exceeded',
+    },
+  );
+}
+
+async function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined, run: ChatRun): Promise<void> {
+  try {
+    await clock.sleep(ms, signal);
+  } catch (err) {
+    throw new CancelledError('The request was cancelled by the caller', {
+      attempts: run.attempts,
+      cause: err,
+    });
+  }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined, run: ChatRun): void {
+  if (signal?.aborted)
+    throw new CancelledError('The request was cancelled by the caller', { attempts: run.attempts });
+}
+
+function engineNeeds(request: ChatRequest): RequestNeeds {
+  const n = requestNeeds(request);
+  return {
+    tools: n.tools,
+    vision: n.vision,
+    systemPrompt: n.systemPrompt,
+    promptTokens: n.estimatedPromptTokens,
+  };
+}
+
+/** The body sent upstream: the client's request minus what rotor decides (model, fallback list, streaming). */
+function upstreamBody(request: ChatRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(request)) if (!ROTOR_FIELDS.has(k) && v !== undefined) body[k] = v;
+  return body;
+}
+
+function accountOf(ctx: LoopContext, model: string): string {
+  return ctx.engine.profile(model).account ?? ctx.engine.options.defaultAccount;
+}
+
+/** Remember what a model turned out not to support, when the error says which feature it was. */
+function learnIncapability(
+  engine: RotationEngine,
+  model: string,
+  failure: Failure,
+  needs: RequestNeeds,
+): void {
+  const text = failure.message.toLowerCase();
+  if (needs.systemPrompt && (text.includes('developer instruction') || text.includes('system'))) {
+    engine.upsertProfile({ id: model, systemPrompt: false });
+  } else if (needs.tools && text.includes('tool')) {
+    engine.upsertProfile({ id: model, tools: false });
+  } else if (needs.vision && text.includes('image')) {
+    engine.upsertProfile({ id: model, vision: false });
+  }
+}
+
+/** A chunk carries content once it would show the client something: text, reasoning, a tool call or a refusal. */
+export function hasContent(chunk: ChatCompletionChunk): boolean {
+  for (const c of chunk.choices ?? []) {
+    const d = c.delta;
+    if (!d) continue;
+    if (d.content || d.reasoning || d.refusal) return true;
+    if (d.tool_calls && d.tool_calls.length > 0) return true;
+  }
+  return false;
+}
+
+/** The in-band error that ends a committed stream, in OpenRouter's own shape. */
+export function errorChunk(failure: Failure, model: string, nowMs: number): ChatCompletionChunk {
+  return {
+    id: `rotor-error-${nowMs}`,
+    object: 'chat.completion.chunk',
+    created: Math.floor(nowMs / 1000),
+    model,
+    choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
+    error: {
+      code: failure.status ?? 502,
+      message: `The upstream failed after the answer had started (${failure.kind}): ${failure.message}. The answer above is incomplete.`,
+      metadata: { error_type: failure.kind },
+    },
+  };
+}
+
+function jittered(ms: number, random: Random): number {
+  return Math.round(ms * (0.8 + 0.4 * random()));
+}
+
+function summarise(skipped: SkipReason[]): string {
+  if (skipped.length === 0) return 'no candidates';
+  const counts = new Map<string, number>();
+  for (const s of skipped) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
+  return [...counts].map(([reason, n]) => `${n} ${reason.replaceAll('_', ' ')}`).join(', ');
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 120) return `${s} s`;
+  const m = Math.ceil(s / 60);
+  if (m < 120) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}

@@ -1,0 +1,29 @@
+/**
+ * The order in which one request tries models: `model: "auto"` walks the rotation; a named model
+ * is tried first, then the rotation; an OpenRouter-style `models: [...]` array is the request's own
+ * order (with a named `model` first if it is not already in it).
+ */
+import type { ChatRequest } from '../chat/chat-request-schema.js';
+
+/** Model names that mean "let rotor choose". */
+export const AUTO_MODELS: ReadonlySet<string> = new Set(['auto', 'rotor/auto', 'openrouter/auto', 'rotor']);
+
+export function isAutoModel(model: string): boolean {
+  return AUTO_MODELS.has(model);
+}
+
+export function requestOrder(
+  request: Pick<ChatRequest, 'model' | 'models'>,
+  rotation: readonly string[],
+): string[] {
+  const named = isAutoModel(request.model) ? undefined : request.model;
+  if (request.models && request.models.length > 0) {
+    return dedupe(named ? [named, ...request.models] : request.models);
+  }
+  if (!named) return [...rotation];
+  return dedupe([named, ...rotation]);
+}
+
+function dedupe(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
+}

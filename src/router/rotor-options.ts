@@ -1,0 +1,82 @@
+/**
+ * Options of `createRotor()`, as one zod schema with every default documented. The engine's own
+ * options nest under `engine`; this layer adds upstreams, models, timeouts and budgets.
+ */
+import { z } from 'zod';
+import { engineOptionsSchema } from '../engine/engine-options.js';
+
+export const upstreamSchema = z.object({
+  /** Name of the upstream; also the quota account its models share. */
+  id: z.string().min(1).default('openrouter'),
+  /** OpenAI-compatible base URL, up to and including `/v1` (e.g. `https://openrouter.ai/api/v1`). */
+  baseUrl: z.url(),
+  /** Bearer key. Never logged, echoed or exported. */
+  apiKey: z.string().optional(),
+  /** OpenRouter attribution: sent as `HTTP-Referer`. */
+  referer: z.string().optional(),
+  /** OpenRouter attribution: sent as `X-Title`. */
+  title: z.string().optional(),
+  /** Extra headers for every request to this upstream. */
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+export const modelSchema = z.object({
+  id: z.string().min(1),
+  /** Which upstream serves it (default: the first). */
+  upstream: z.string().optional(),
+  /** Counts against the account's free quota (default: id ends with `:free`). */
+  free: z.boolean().optional(),
+  /** Context window, tokens. */
+  contextLength: z.number().int().positive().optional(),
+  tools: z.boolean().optional(),
+  vision: z.boolean().optional(),
+  systemPrompt: z.boolean().optional(),
+});
+
+export const timeoutsSchema = z.object({
+  /** TCP/TLS connect, ms. */
+  connectMs: z.number().int().positive().default(10_000),
+  /** From sending the request to the first data chunk (keep-alive comments do not count), ms. */
+  firstTokenMs: z.number().int().positive().default(30_000),
+  /** Longest silence between two chunks once streaming, ms. */
+  idleMs: z.number().int().positive().default(30_000),
+});
+
+export const rotorOptionsSchema = z.object({
+  /** Upstreams, OpenRouter first. Default: OpenRouter's public API (with no key). */
+  upstreams: z
+    .array(upstreamSchema)
+    .min(1)
+    .default([{ id: 'openrouter', baseUrl: 'https://openrouter.ai/api/v1' }]),
+  /** Known models and their abilities. Models only named in the rotation are assumed capable. */
+  models: z.array(modelSchema).default([]),
+  /** Rotation order, primary first. Default: the engine's `rotationOrder` (seed defaults if unset there). */
+  rotation: z.array(z.string().min(1)).optional(),
+  engine: engineOptionsSchema.default(engineOptionsSchema.parse({})),
+  timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+  /** Deadline covering every attempt and wait of one request, ms; callers may shorten it. */
+  deadlineMs: z.number().int().positive().default(120_000),
+  /** Longest a request waits for a model (or the account quota) to become available, ms. */
+  maxQueueWaitMs: z.number().int().min(0).default(60_000),
+  /** While candidates are only busy (probe or slow-start slots), poll this often, ms. */
+  busyPollMs: z.number().int().positive().default(50),
+  /** One same-model retry after a first transient error (5xx, reset), after about this long, ms (±20 %). */
+  sameModelRetryDelayMs: z.number().int().min(0).default(250),
+  /**
+   * Retry throttle (gRPC-style token bucket): each failed attempt costs a token, each success
+   * regains `tokenRatio`; retries stop while half or fewer remain. 100 tokens let normal rotation
+   * through rate-limited models run freely while a storm drains the bucket within ~50 failed
+   * attempts, after which each request makes one attempt. `maxTokens` 0 disables it.
+   */
+  retryBudget: z
+    .object({
+      maxTokens: z.number().min(0).default(100),
+      tokenRatio: z.number().min(0).default(0.1),
+    })
+    .default({ maxTokens: 100, tokenRatio: 0.1 }),
+});
+
+export type RotorOptionsInput = z.input<typeof rotorOptionsSchema>;
+export type RotorOptions = z.output<typeof rotorOptionsSchema>;
+export type UpstreamOptions = z.output<typeof upstreamSchema>;
+export type ModelOptions = z.output<typeof modelSchema>;

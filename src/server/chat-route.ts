@@ -1,0 +1,178 @@
+/**
+ * `POST /v1/chat/completions`: validate, then answer through the rotor — as server-sent events when
+ * the client streams, as one JSON completion otherwise. Response headers name the answering model
+ * (`x-rotor-model`) and the upstream attempts made (`x-rotor-attempts`).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ChatRequest, parseChatRequest } from '../chat/chat-request-schema.js';
+import type { ChatCompletionChunk } from '../chat/chat-types.js';
+import {
+  type AttemptRecord,
+  CancelledError,
+  InvalidRequestError,
+  NotFoundError,
+  RotorError,
+  ShuttingDownError,
+} from '../errors.js';
+import type { ChatRun } from '../router/chat-loop.js';
+import type { Rotor } from '../router/create-rotor.js';
+import { isAutoModel } from '../router/request-order.js';
+import { readJsonBody, sendError, sendJson } from './http-body.js';
+
+export interface ChatRouteContext {
+  rotor: Rotor;
+  bodyLimitBytes: number;
+  /** Whether a model id may be requested (known to the rotation, the registry or the live list). */
+  isKnownModel(id: string): boolean;
+  allowUnknownModels: boolean;
+}
+
+export interface ChatRouteResult {
+  status: number;
+  outcome: string;
+  stream: boolean;
+  model: string | undefined;
+  /** Every upstream attempt the request made (for metrics that must match the upstream's log). */
+  attempts: AttemptRecord[];
+}
+
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+export async function handleChatCompletions(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: ChatRouteContext,
+  signal: AbortSignal,
+): Promise<ChatRouteResult> {
+  let stream = false;
+  let run: ChatRun | undefined;
+  try {
+    const body = await readJsonBody(req, ctx.bodyLimitBytes);
+    const request = parseChatRequest(body);
+    stream = request.stream === true;
+    checkModels(request, ctx);
+    const deadlineMs = deadlineFromHeader(req.headers['x-rotor-deadline-ms']);
+    const call = deadlineMs === undefined ? { signal } : { signal, deadlineMs };
+    if (stream) {
+      const chatStream = ctx.rotor.chatStream(request, call);
+      run = chatStream.run;
+      const includeUsage = request.stream_options?.include_usage === true;
+      const status = await pipeStream(
+        res,
+        chatStream[Symbol.asyncIterator](),
+        chatStream.run,
+        includeUsage,
+        signal,
+      );
+      return {
+        status,
+        outcome: status === 200 ? 'success' : 'stream_error',
+        stream,
+        model: run.model,
+        attempts: run.attempts,
+      };
+    }
+    const { rotor: info, ...completion } = await ctx.rotor.chat(request, call);
+    const made = info.attempts.filter((a) => a.outcome !== 'cancelled').length;
+    sendJson(res, 200, completion, { 'x-rotor-model': info.model, 'x-rotor-attempts': made });
+    return { status: 200, outcome: 'success', stream, model: info.model, attempts: info.attempts };
+  } catch (err) {
+    const error = signal.aborted && signal.reason instanceof ShuttingDownError ? signal.reason : err;
+    const status = sendError(res, error);
+    const attempts = run?.attempts ?? (err instanceof RotorError ? err.attempts : []);
+    return { status, outcome: outcomeOf(error), stream, model: run?.model, attempts };
+  }
+}
+
+/** Write chunks as SSE. Headers go out with the first chunk, once the answering model is known. */
+async function pipeStream(
+  res: ServerResponse,
+  iterator: AsyncIterator<ChatCompletionChunk>,
+  run: ChatRun,
+  includeUsage: boolean,
+  signal: AbortSignal,
+): Promise<number> {
+  const first = await iterator.next(); // errors before the commit point throw here → plain JSON error
+  const made = run.attempts.filter((a) => a.outcome !== 'cancelled').length;
+  res.writeHead(200, {
+    ...SSE_HEADERS,
+    'x-rotor-model': run.model ?? (first.done ? '' : first.value.model),
+    'x-rotor-attempts': String(first.done ? made : made + 1),
+  });
+  let failed = false;
+  try {
+    for (let r = first; !r.done; r = await iterator.next()) {
+      const chunk = r.value;
+      if (chunk.error) failed = true;
+      // Upstream is always asked for usage; a client that did not ask gets no usage-only chunk.
+      if (!includeUsage && chunk.choices.length === 0 && chunk.usage && !chunk.error) continue;
+      if (!res.write(`data: ${JSON.stringify(chunk)}\n\n`)) await drained(res, signal);
+    }
+  } catch (err) {
+    // A failure after the commit point that the loop did not turn into a chunk (cancellation, shutdown).
+    failed = true;
+    if (!res.destroyed) {
+      const reason = signal.aborted && signal.reason instanceof RotorError ? signal.reason : err;
+      const message = reason instanceof Error ? reason.message : 'stream failed';
+      res.write(
+        `data: ${JSON.stringify({ error: { message, code: reason instanceof RotorError ? reason.status : 500 }, choices: [{ index: 0, delta: {}, finish_reason: 'error' }] })}\n\n`,
+      );
+    }
+  }
+  // A failed stream ends without [DONE], as OpenRouter's do: never a cut answer that looks complete.
+  if (!failed) res.write('data: [DONE]\n\n');
+  res.end();
+  return failed ? 502 : 200;
+}
+
+function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+function checkModels(request: ChatRequest, ctx: ChatRouteContext): void {
+  if (ctx.allowUnknownModels) return;
+  const ids = [request.model, ...(request.models ?? [])];
+  for (const [i, id] of ids.entries()) {
+    if (isAutoModel(id) || ctx.isKnownModel(id)) continue;
+    throw new NotFoundError(
+      `The model \`${id}\` is not in rotor's rotation or registry. Use "auto" to let rotor choose, or one of GET /v1/models.`,
+      { code: 'model_not_found', param: i === 0 ? 'model' : `models[${i - 1}]` },
+    );
+  }
+}
+
+function deadlineFromHeader(value: string | string[] | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(Array.isArray(value) ? value[0] : value);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new InvalidRequestError(
+      `x-rotor-deadline-ms must be a positive integer of milliseconds, got "${value}"`,
+      {
+        code: 'invalid_header',
+        param: 'x-rotor-deadline-ms',
+      },
+    );
+  }
+  return n;
+}
+
+function outcomeOf(err: unknown): string {
+  if (err instanceof CancelledError) return 'cancelled';
+  if (err instanceof RotorError) return err.code ?? err.type;
+  return 'internal_error';
+}

@@ -1,0 +1,179 @@
+/**
+ * The gateway's configuration: a YAML file (`rotor.yaml`, or `--config` / `ROTOR_CONFIG`) validated
+ * with one zod schema, then environment overrides on top. Every option has a default, so no file
+ * at all is a valid configuration. Errors name the file, the path and the bad value.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { engineOptionsSchema } from '../engine/engine-options.js';
+import { timeoutsSchema } from '../router/rotor-options.js';
+
+export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
+
+export const gatewayConfigSchema = z.object({
+  server: z
+    .object({
+      /** Interface to bind. Loopback by default: exposing the gateway is a decision. */
+      host: z.string().min(1).default('127.0.0.1'),
+      /** TCP port; 0 picks a free one. */
+      port: z.number().int().min(0).max(65_535).default(8080),
+      /** Client keys accepted as `Authorization: Bearer …`; empty means no client auth. */
+      apiKeys: z.array(z.string().min(1)).default([]),
+      /** Largest request body accepted, bytes. */
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 * 1024 * 1024),
+      /** On SIGTERM/SIGINT, how long in-flight requests may finish before they are answered with an error, ms. */
+      drainTimeoutMs: z.number().int().min(0).default(10_000),
+      /** Accept model ids that are neither in the rotation nor in the registry (passed through upstream). */
+      allowUnknownModels: z.boolean().default(false),
+      /** Interval of live status pushes to dashboards, ms. */
+      statusPushMs: z.number().int().positive().default(1000),
+    })
+    .default({
+      host: '127.0.0.1',
+      port: 8080,
+      apiKeys: [],
+      bodyLimitBytes: 4 * 1024 * 1024,
+      drainTimeoutMs: 10_000,
+      allowUnknownModels: false,
+      statusPushMs: 1000,
+    }),
+  upstream: z
+    .object({
+      /** OpenAI-compatible base URL of OpenRouter (or any compatible provider). */
+      baseUrl: z.url().default(DEFAULT_OPENROUTER_BASE_URL),
+      /** Prefer the OPENROUTER_API_KEY environment variable to writing the key here. */
+      apiKey: z.string().min(1).optional(),
+      /** OpenRouter attribution headers. */
+      referer: z.string().optional(),
+      title: z.string().default('rotor'),
+    })
+    .default({ baseUrl: DEFAULT_OPENROUTER_BASE_URL, title: 'rotor' }),
+  rotation: z
+    .object({
+      /** An explicit, pinned rotation order (primary first). Default: the registry's order. */
+      order: z.array(z.string().min(1)).optional(),
+    })
+    .default({}),
+  /** Path of the models registry YAML. Default: the shipped `registry/free-models.yaml`. */
+  registry: z.string().optional(),
+  /** Deadline over all attempts and waits of one request, ms (clients may shorten it with `x-rotor-deadline-ms`). */
+  deadlineMs: z.number().int().positive().default(120_000),
+  /** Longest a request may queue for a model or the account quota, ms. */
+  maxQueueWaitMs: z.number().int().min(0).default(60_000),
+  timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+  engine: engineOptionsSchema
+    .omit({ rotationOrder: true })
+    .default(engineOptionsSchema.omit({ rotationOrder: true }).parse({})),
+  /** The built-in simulator, used when no API key is configured. */
+  sim: z
+    .object({
+      seed: z.number().int().default(1),
+      /** 1 = the seed's measured latencies; 0 = instant answers. */
+      latencyScale: z.number().min(0).default(1),
+      /** A simulator scenario file (see src/sim/README.md). */
+      scenario: z.string().optional(),
+    })
+    .default({ seed: 1, latencyScale: 1 }),
+  log: z
+    .object({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .default({ level: 'info' }),
+});
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Validate a parsed configuration object; `source` names where it came from in messages. */
+export function parseGatewayConfig(input: unknown, source = 'configuration'): GatewayConfig {
+  const result = gatewayConfigSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join('.') : '(root)';
+    return `${path}: ${issue.message}${valueNote(input, issue.path)}`;
+  });
+  throw new ConfigError(`Invalid ${source}:\n  ${lines.join('\n  ')}`);
+}
+
+/**
+ * Load the configuration: the YAML file if any, then environment overrides:
+ * `OPENROUTER_API_KEY`, `OPENROUTER_BASE_URL`, `ROTOR_PORT`, `ROTOR_HOST`, `ROTOR_ORDER`
+ * (comma-separated), `ROTOR_API_KEYS` (comma-separated client keys), `ROTOR_LOG_LEVEL`.
+ */
+export function loadGatewayConfig(
+  options: { path?: string | undefined; env?: NodeJS.ProcessEnv; overrides?: GatewayConfigInput } = {},
+): GatewayConfig {
+  const env = options.env ?? process.env;
+  const path = options.path ?? env.ROTOR_CONFIG;
+  let fromFile: Record<string, unknown> = {};
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`Cannot read config file ${path}: ${(err as Error).message}`);
+    }
+    try {
+      fromFile = (parseYaml(text) as Record<string, unknown> | null) ?? {};
+    } catch (err) {
+      throw new ConfigError(`Config file ${path} is not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  const merged = structuredClone(fromFile) as Record<string, Record<string, unknown> | undefined>;
+  const section = (name: string): Record<string, unknown> => {
+    const existing = merged[name];
+    if (existing && typeof existing === 'object') return existing;
+    const created: Record<string, unknown> = {};
+    merged[name] = created;
+    return created;
+  };
+  if (env.OPENROUTER_API_KEY) section('upstream').apiKey = env.OPENROUTER_API_KEY;
+  if (env.OPENROUTER_BASE_URL) section('upstream').baseUrl = env.OPENROUTER_BASE_URL;
+  if (env.ROTOR_HOST) section('server').host = env.ROTOR_HOST;
+  if (env.ROTOR_PORT) section('server').port = numberFromEnv('ROTOR_PORT', env.ROTOR_PORT);
+  if (env.ROTOR_API_KEYS) section('server').apiKeys = splitList(env.ROTOR_API_KEYS);
+  if (env.ROTOR_ORDER) section('rotation').order = splitList(env.ROTOR_ORDER);
+  if (env.ROTOR_LOG_LEVEL) section('log').level = env.ROTOR_LOG_LEVEL;
+  for (const [name, value] of Object.entries(options.overrides ?? {})) {
+    if (value && typeof value === 'object' && !Array.isArray(value)) Object.assign(section(name), value);
+    else (merged as Record<string, unknown>)[name] = value;
+  }
+  return parseGatewayConfig(
+    merged,
+    path ? `config file ${path} (with environment overrides)` : 'configuration',
+  );
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function numberFromEnv(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${value}"`);
+  return n;
+}
+
+function valueNote(input: unknown, path: readonly PropertyKey[]): string {
+  let value: unknown = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return '';
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  if (value === undefined) return '';
+  let text = JSON.stringify(value) ?? String(value);
+  if (/key/i.test(String(path.at(-1) ?? ''))) text = '"***"';
+  return ` (got ${text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
+}

@@ -1,0 +1,270 @@
+/**
+ * The gateway's Prometheus metrics (prom-client, one registry per gateway so several can live in
+ * one process). Counters are fed from each request's attempt records and from engine events, so
+ * they match what was sent upstream exactly; gauges are read from the engine at scrape time.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EngineEvent } from '../engine/engine-events.js';
+import type { RotationEngine } from '../engine/rotation-engine.js';
+import type { AttemptRecord } from '../errors.js';
+
+const LATENCY_BUCKETS_S = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120];
+const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'outcome' | 'status'>;
+  private readonly requestDuration: Histogram<'stream'>;
+  private readonly attempts: Counter<'model' | 'outcome'>;
+  private readonly attemptsPerRequest: Histogram;
+  private readonly attemptDuration: Histogram<'model'>;
+  private readonly ttft: Histogram<'model'>;
+  private readonly rotations: Counter<'to'>;
+  private readonly resetsToPrimary: Counter;
+  private readonly breakerTransitions: Counter<'model' | 'state'>;
+  private readonly cooldowns: Counter<'model' | 'reason'>;
+
+  constructor(engine: RotationEngine, info: { simulated: boolean; version: string }) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'rotor_requests_total',
+      help: 'Client requests answered, by outcome (success, error kind) and HTTP status.',
+      labelNames: ['outcome', 'status'],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'rotor_request_duration_seconds',
+      help: 'Whole client request duration, including every attempt and wait.',
+      labelNames: ['stream'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.attempts = new Counter({
+      name: 'rotor_upstream_attempts_total',
+      help: 'Upstream attempts, by model and outcome (success or failure kind).',
+      labelNames: ['model', 'outcome'],
+      registers,
+    });
+    this.attemptsPerRequest = new Histogram({
+      name: 'rotor_attempts_per_request',
+      help: 'Upstream attempts made for one client request.',
+      buckets: [0, 1, 2, 3, 4, 5, 6, 8, 10],
+      registers,
+    });
+    this.attemptDuration = new Histogram({
+      name: 'rotor_attempt_duration_seconds',
+      help: 'Duration of successful upstream attempts, per model.',
+      labelNames: ['model'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.ttft = new Histogram({
+      name: 'rotor_time_to_first_token_seconds',
+      help: 'Time to the first content chunk of successful attempts, per model.',
+      labelNames: ['model'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.rotations = new Counter({
+      name: 'rotor_rotations_total',
+      help: 'Times the current model (first available in the rotation) changed, by the model rotated to.',
+      labelNames: ['to'],
+      registers,
+    });
+    this.resetsToPrimary = new Counter({
+      name: 'rotor_resets_to_primary_total',
+      help: 'Times the current model changed back to the primary.',
+      registers,
+    });
+    this.breakerTransitions = new Counter({
+      name: 'rotor_breaker_transitions_total',
+      help: 'Circuit breaker transitions, by model and new state.',
+      labelNames: ['model', 'state'],
+      registers,
+    });
+    this.cooldowns = new Counter({
+      name: 'rotor_cooldowns_total',
+      help: 'Cooldowns started, by model and reason.',
+      labelNames: ['model', 'reason'],
+      registers,
+    });
+
+    const snapshot = () => engine.metrics();
+    new Gauge({
+      name: 'rotor_info',
+      help: 'Gateway build and mode (simulated = answers come from the built-in simulator).',
+      labelNames: ['version', 'simulated'],
+      registers,
+      collect() {
+        this.reset();
+        this.set({ version: info.version, simulated: String(info.simulated) }, 1);
+      },
+    });
+    new Gauge({
+      name: 'rotor_model_breaker_state',
+      help: 'Circuit breaker state per model: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of snapshot().models) this.set({ model: m.model }, BREAKER_VALUE[m.breakerState]);
+      },
+    });
+    new Gauge({
+      name: 'rotor_model_available',
+      help: 'Whether a plain request could be sent to the model now (1) or not (0).',
+      labelNames: ['model', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of snapshot().models) {
+          this.set(
+            { model: m.model, reason: m.unavailableReason?.reason ?? 'available' },
+            m.available ? 1 : 0,
+          );
+        }
+      },
+    });
+    new Gauge({
+      name: 'rotor_model_cooldown_remaining_seconds',
+      help: 'Seconds until the model’s cooldown ends (0 when not cooling), with the reason.',
+      labelNames: ['model', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        const s = snapshot();
+        for (const m of s.models) {
+          const remaining =
+            m.cooldownUntilMs === null ? 0 : Math.max(0, m.cooldownUntilMs - s.system.atMs) / 1000;
+          this.set({ model: m.model, reason: m.cooldownReason ?? 'none' }, remaining);
+        }
+      },
+    });
+    new Gauge({
+      name: 'rotor_model_consecutive_failures',
+      help: 'Consecutive transient failures per model.',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of snapshot().models) this.set({ model: m.model }, m.consecutiveFailures);
+      },
+    });
+    new Gauge({
+      name: 'rotor_model_success_ratio',
+      help: 'Success ratio over the sliding window of recent attempts per model.',
+      labelNames: ['model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of snapshot().models) this.set({ model: m.model }, m.recentSuccessRate);
+      },
+    });
+    new Gauge({
+      name: 'rotor_current_model_index',
+      help: 'Index of the current model in the rotation order (-1 when none is available).',
+      registers,
+      collect() {
+        this.set(snapshot().system.currentIndex);
+      },
+    });
+    new Gauge({
+      name: 'rotor_first_try_success_ratio',
+      help: 'Share of client requests answered by their first upstream attempt.',
+      registers,
+      collect() {
+        this.set(snapshot().system.requests.firstTrySuccessRate);
+      },
+    });
+    new Gauge({
+      name: 'rotor_account_quota',
+      help: 'Free-model quota per upstream account: used, limit and remaining, per window (minute, day).',
+      labelNames: ['account', 'window', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const a of snapshot().system.accounts) {
+          this.set({ account: a.account, window: 'minute', kind: 'used' }, a.minuteUsed);
+          this.set({ account: a.account, window: 'day', kind: 'used' }, a.dayUsed);
+          if (a.minuteLimit !== null)
+            this.set({ account: a.account, window: 'minute', kind: 'limit' }, a.minuteLimit);
+          if (a.dayLimit !== null) this.set({ account: a.account, window: 'day', kind: 'limit' }, a.dayLimit);
+          if (a.minuteRemaining !== null) {
+            this.set({ account: a.account, window: 'minute', kind: 'remaining' }, a.minuteRemaining);
+          }
+          if (a.dayRemaining !== null)
+            this.set({ account: a.account, window: 'day', kind: 'remaining' }, a.dayRemaining);
+        }
+      },
+    });
+    new Gauge({
+      name: 'rotor_account_blocked_until_seconds',
+      help: 'Unix time until which the account’s free models are blocked (0 when not blocked).',
+      labelNames: ['account'],
+      registers,
+      collect() {
+        this.reset();
+        for (const a of snapshot().system.accounts)
+          this.set({ account: a.account }, (a.blockedUntilMs ?? 0) / 1000);
+      },
+    });
+
+    engine.subscribe((event) => this.onEvent(event));
+  }
+
+  /** Record one finished client request and every upstream attempt it made. */
+  recordRequest(result: {
+    status: number;
+    outcome: string;
+    durationMs: number;
+    stream: boolean;
+    attempts: AttemptRecord[];
+  }): void {
+    this.requests.inc({ outcome: result.outcome, status: String(result.status) });
+    this.requestDuration.observe({ stream: String(result.stream) }, result.durationMs / 1000);
+    let made = 0;
+    for (const a of result.attempts) {
+      if (a.outcome === 'cancelled') continue;
+      made++;
+      this.attempts.inc({ model: a.model, outcome: a.outcome });
+      if (a.outcome === 'success') {
+        this.attemptDuration.observe({ model: a.model }, a.durationMs / 1000);
+        if (a.ttftMs !== undefined) this.ttft.observe({ model: a.model }, a.ttftMs / 1000);
+      }
+    }
+    this.attemptsPerRequest.observe(made);
+  }
+
+  async text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  private onEvent(event: EngineEvent): void {
+    switch (event.type) {
+      case 'rotation':
+        if (event.to) this.rotations.inc({ to: event.to });
+        break;
+      case 'reset_to_primary':
+        this.resetsToPrimary.inc();
+        break;
+      case 'breaker_opened':
+        this.breakerTransitions.inc({ model: event.model, state: 'open' });
+        break;
+      case 'breaker_half_open':
+        this.breakerTransitions.inc({ model: event.model, state: 'half_open' });
+        break;
+      case 'breaker_closed':
+        this.breakerTransitions.inc({ model: event.model, state: 'closed' });
+        break;
+      case 'cooldown_started':
+        this.cooldowns.inc({ model: event.model, reason: event.reason });
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,262 @@
+/**
+ * `startGateway()`: the HTTP gateway as one object — registry, rotor, metrics, status, live events,
+ * dashboard and server — started from a validated configuration. With no upstream API key it
+ * starts the built-in OpenRouter simulator in-process and says so everywhere.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { type Logger, pino } from 'pino';
+import type { Clock } from '../engine/clock.js';
+import type { EngineEvent } from '../engine/engine-events.js';
+import type { Random } from '../engine/random.js';
+import { packageRoot } from '../package-root.js';
+import { loadRotationDefaults, type ModelDefaults } from '../registry/rotation-defaults.js';
+import { createRotor, type Rotor } from '../router/create-rotor.js';
+import type { ModelOptions } from '../router/rotor-options.js';
+import { type Simulator, startSimulator } from '../sim/simulator.js';
+import type { ChatTransport } from '../upstream/upstream-client.js';
+import { VERSION } from '../version.js';
+import type { GatewayConfig } from './gateway-config.js';
+import { GatewayMetrics } from './gateway-metrics.js';
+import { createGatewayApp, type GatewayApp } from './http-app.js';
+
+export interface GatewayDeps {
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+  transport?: ChatTransport;
+}
+
+export interface Gateway {
+  /** `http://host:port` */
+  readonly url: string;
+  readonly port: number;
+  readonly rotor: Rotor;
+  readonly app: GatewayApp;
+  /** True when answers come from the built-in simulator (no API key configured). */
+  readonly simulated: boolean;
+  /** The in-process simulator, when simulated. */
+  readonly simulator: Simulator | undefined;
+  readonly config: GatewayConfig;
+  /** Stop accepting, drain in-flight requests (up to the configured drain time), then stop everything. */
+  close(): Promise<{ drained: number; aborted: number }>;
+}
+
+const SIMULATED_KEY = 'sk-rotor-simulated';
+
+export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
+  const logger =
+    deps.logger ??
+    pino({
+      level: config.log.level,
+      redact: {
+        paths: ['apiKey', '*.apiKey', 'headers.authorization', '*.headers.authorization'],
+        censor: '***',
+      },
+    });
+  const registry = await loadRotationDefaults(config.registry);
+  const simulated = !config.upstream.apiKey;
+  const simulator = simulated
+    ? await startSimulator({
+        port: 0,
+        host: '127.0.0.1',
+        seed: config.sim.seed,
+        latencyScale: config.sim.latencyScale,
+        ...(config.sim.scenario ? { scenarioFile: config.sim.scenario } : {}),
+        ...(deps.clock ? { clock: deps.clock } : {}),
+      })
+    : undefined;
+
+  const pinned = config.rotation.order;
+  const rotation = pinned ?? registry.rotation.filter((id) => usable(registry.models.get(id)));
+  const models: ModelOptions[] = [...registry.models].map(([id, m]) => modelOptions(id, m));
+  const rotor = createRotor(
+    {
+      upstreams: [
+        {
+          id: 'openrouter',
+          baseUrl: simulator ? simulator.url : config.upstream.baseUrl,
+          apiKey: config.upstream.apiKey ?? SIMULATED_KEY,
+          ...(config.upstream.referer ? { referer: config.upstream.referer } : {}),
+          title: config.upstream.title,
+        },
+      ],
+      models,
+      rotation,
+      engine: config.engine,
+      timeouts: config.timeouts,
+      deadlineMs: config.deadlineMs,
+      maxQueueWaitMs: config.maxQueueWaitMs,
+    },
+    {
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.random ? { random: deps.random } : {}),
+      ...(deps.transport ? { transport: deps.transport } : {}),
+    },
+  );
+  for (const [id, m] of registry.models) {
+    if (m.status === 'retired' && rotation.includes(id))
+      rotor.engine.retire(id, 'marked retired in the registry');
+  }
+
+  const now = () => rotor.engine.clock.now();
+  const startedAtMs = now();
+  const metrics = new GatewayMetrics(rotor.engine, { simulated, version: VERSION });
+  const known = (id: string) => registry.models.has(id) || rotor.engine.knownModels().includes(id);
+  const upstreamInfo = { baseUrl: simulator ? simulator.url : config.upstream.baseUrl, simulated };
+
+  const status = () => {
+    const s = rotor.status();
+    return {
+      rotor: { version: VERSION, simulated, startedAtMs, upstream: upstreamInfo.baseUrl },
+      atMs: s.atMs,
+      currentModel: s.metrics.system.currentModel,
+      currentIndex: s.metrics.system.currentIndex,
+      rotation: s.rotation,
+      pinnedOrder: pinned !== undefined,
+      system: s.metrics.system,
+      models: s.metrics.models.map((m) => ({ ...m, registry: registryInfo(registry.models.get(m.model)) })),
+      events: s.events.slice(-100),
+      retryBudgetTokens: s.retryBudgetTokens,
+    };
+  };
+
+  const listModels = () => {
+    const created = Math.floor(startedAtMs / 1000);
+    const snapshot = new Map(rotor.engine.metrics().models.map((m) => [m.model, m]));
+    return [
+      {
+        id: 'auto',
+        object: 'model',
+        created,
+        owned_by: 'rotor',
+        rotor: { description: 'The first available model of the rotation, with automatic failover.' },
+      },
+      ...rotor.engine.rotationOrder.map((id) => {
+        const profile = rotor.engine.profile(id);
+        const m = snapshot.get(id);
+        return {
+          id,
+          object: 'model',
+          created,
+          owned_by: id.split('/')[0] ?? 'unknown',
+          rotor: {
+            context_length: profile.contextLength ?? null,
+            capabilities: {
+              tools: profile.tools ?? null,
+              vision: profile.vision ?? null,
+              system_prompt: profile.systemPrompt ?? null,
+            },
+            available: m?.available ?? true,
+            unavailable_reason: m?.unavailableReason ?? null,
+          },
+        };
+      }),
+    ];
+  };
+
+  // Live events for dashboards: engine events as they happen, a status snapshot every statusPushMs.
+  const listeners = new Set<ServerResponse>();
+  const broadcast = (event: string, data: unknown) => {
+    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const res of listeners) res.write(frame);
+  };
+  const unsubscribe = rotor.engine.subscribe((event: EngineEvent) => {
+    if (listeners.size > 0) broadcast('engine', event);
+  });
+  const pushTimer = setInterval(() => {
+    if (listeners.size > 0) broadcast('status', status());
+  }, config.server.statusPushMs);
+  pushTimer.unref();
+
+  const dashboardPath = join(packageRoot(), 'assets', 'dashboard.html');
+  let dashboardCache: string | undefined;
+  const app = createGatewayApp({
+    rotor,
+    metrics,
+    logger,
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    apiKeys: config.server.apiKeys,
+    allowUnknownModels: config.server.allowUnknownModels,
+    isKnownModel: known,
+    listModels,
+    status,
+    health: () => ({
+      simulated,
+      version: VERSION,
+      ...(simulated ? { note: 'answers are simulated: no OPENROUTER_API_KEY' } : {}),
+    }),
+    dashboardHtml: () => (dashboardCache ??= readFileSync(dashboardPath, 'utf8')),
+    attachEvents: (res) => {
+      listeners.add(res);
+      res.write(`event: status\ndata: ${JSON.stringify(status())}\n\n`);
+      return () => listeners.delete(res);
+    },
+    clock: { now },
+  });
+
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, app.handle);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url, simulated, rotation: rotation.length }, 'rotor gateway listening');
+  if (simulated) logger.warn({ simulator: simulator?.url }, 'no OPENROUTER_API_KEY: answers are SIMULATED');
+
+  let closing: Promise<{ drained: number; aborted: number }> | undefined;
+  return {
+    url,
+    port: address.port,
+    rotor,
+    app,
+    simulated,
+    simulator,
+    config,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const result = await app.drain(config.server.drainTimeoutMs);
+        for (const res of listeners) res.end();
+        listeners.clear();
+        clearInterval(pushTimer);
+        unsubscribe();
+        server.closeAllConnections();
+        await closed;
+        await rotor.close();
+        await simulator?.close();
+        logger.info(result, 'rotor gateway stopped');
+        return result;
+      })();
+      return closing;
+    },
+  };
+}
+
+function usable(m: ModelDefaults | undefined): boolean {
+  return m === undefined || (m.status !== 'retired' && m.status !== 'incompatible');
+}
+
+function modelOptions(id: string, m: ModelDefaults): ModelOptions {
+  const out: ModelOptions = { id };
+  if (m.contextLength !== undefined) out.contextLength = m.contextLength;
+  if (m.capabilities.tools !== undefined) out.tools = m.capabilities.tools;
+  if (m.capabilities.vision !== undefined) out.vision = m.capabilities.vision;
+  if (m.capabilities.systemPrompt !== undefined) out.systemPrompt = m.capabilities.systemPrompt;
+  return out;
+}
+
+function registryInfo(
+  m: ModelDefaults | undefined,
+): { status: string; expectedLatencyMs: number | null } | null {
+  if (!m) return null;
+  return { status: m.status, expectedLatencyMs: m.expectedLatencyMs ?? null };
+}

@@ -1,0 +1,67 @@
+/** Reading a JSON request body with a size limit, and writing JSON and errors in one shape. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidRequestError, PayloadTooLargeError, toWireError } from '../errors.js';
+
+/** Read and parse a JSON body of at most `limitBytes`; errors are OpenAI-shaped 400/413s. */
+export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limitBytes) {
+    req.resume(); // drain without buffering
+    throw tooLarge(limitBytes);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limitBytes) {
+      req.resume();
+      throw tooLarge(limitBytes);
+    }
+    chunks.push(chunk);
+  }
+  if (size === 0)
+    throw new InvalidRequestError('Request body is empty; expected a JSON object', { code: 'invalid_json' });
+  const text =
+    chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InvalidRequestError(`Request body is not valid JSON: ${(err as Error).message}`, {
+      code: 'invalid_json',
+    });
+  }
+}
+
+function tooLarge(limitBytes: number): PayloadTooLargeError {
+  return new PayloadTooLargeError(`Request body is larger than the limit of ${limitBytes} bytes`, {
+    code: 'request_too_large',
+  });
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | number> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Send any thrown value as an OpenAI-shaped error (the one mapping lives in `toWireError`). */
+export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): number {
+  const wire = toWireError(err);
+  // 499 is not a real status a client can receive; the client is gone anyway.
+  const status = wire.status === 499 ? 400 : wire.status;
+  if (res.headersSent) {
+    res.end();
+    return status;
+  }
+  sendJson(res, status, wire.body, { ...wire.headers, ...headers });
+  return status;
+}

@@ -1,0 +1,330 @@
+/**
+ * `POST /chat/completions`: one request's way through the simulated OpenRouter, in the order the
+ * real one decides — key, body, model, account quota, the model's own cap, tools and context
+ * checks, then the provider side (scripted fault, upstream pool, system prompt), then the answer.
+ * Every request is logged as one attempt, whatever happens to it.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type AnswerPlan,
+  type ChatRequest,
+  estimatePromptTokens,
+  hasSystemMessage,
+  hasTools,
+  planAnswer,
+} from './answer-plan.js';
+import type { AttemptOutcome, AttemptRecord } from './attempt-log.js';
+import { completionBody, contentChunks, finalChunk, usageChunk } from './completion-bodies.js';
+import type { ScheduledFault } from './fault-schedule.js';
+import { abortOnClose, bearerToken, sendJson, sendRawJson, waitForAbort } from './http-util.js';
+import * as bodies from './openrouter-bodies.js';
+import { windowEndMs } from './quota-window.js';
+import type { SimModel } from './sim-models.js';
+import type { SimState } from './sim-state.js';
+import { DONE_EVENT, dataEvent, playStream, type StreamScript } from './sse-writer.js';
+
+/** Faults that change how a successful answer is delivered rather than replacing it. */
+type DeliveryFault = Extract<
+  ScheduledFault,
+  {
+    kind:
+      | 'slow_first_token'
+      | 'stream_cut'
+      | 'stream_stall'
+      | 'malformed_chunk'
+      | 'missing_done'
+      | 'error_in_200'
+      | 'midstream_error';
+  }
+>;
+
+function parseRequest(text: string): ChatRequest | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'Invalid JSON in request body';
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'Request body must be a JSON object';
+  const request = body as ChatRequest;
+  if (typeof request.model !== 'string' || request.model === '') return 'Missing "model" in request body';
+  if (!Array.isArray(request.messages) || request.messages.length === 0)
+    return 'Input required: specify "prompt" or "messages"';
+  return request;
+}
+
+export async function handleChat(
+  state: SimState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  bodyText: string,
+): Promise<void> {
+  const nowMs = state.clock.now();
+  const parsed = parseRequest(bodyText);
+  const request = typeof parsed === 'string' ? undefined : parsed;
+  const stream = request?.stream === true;
+  const attempt: AttemptRecord = {
+    timeMs: nowMs - state.startMs,
+    model: request?.model ?? '',
+    stream,
+    outcome: 'ok',
+    status: 200,
+  };
+  state.log.add(attempt);
+
+  const reply = (outcome: AttemptOutcome, response: bodies.SimResponse, fault?: ScheduledFault): void => {
+    attempt.outcome = outcome;
+    attempt.status = response.status;
+    if (fault) attempt.faultId = fault.id;
+    sendJson(res, response.status, response.body, response.headers);
+  };
+
+  const key = bearerToken(req);
+  if (key === undefined) return reply('unauthorized', bodies.noAuthCredentials());
+  if (state.apiKeys && !state.apiKeys.has(key)) return reply('unauthorized', bodies.userNotFound());
+  if (request === undefined) return reply('invalid_request', bodies.badRequest(parsed as string));
+
+  const model = state.models.get(request.model);
+  if (!model) return reply('model_not_found', bodies.noEndpoints(request.model));
+
+  if (model.free) {
+    const refusal = state.account.admitFree(nowMs);
+    if (refusal) {
+      const outcome = refusal.unit === 'minute' ? 'account_minute_limit' : 'account_day_limit';
+      return reply(
+        outcome,
+        bodies.freeModelsLimit(refusal, {
+          hasCredits: state.account.creditsBought,
+          userId: state.account.userId,
+        }),
+      );
+    }
+  }
+  const cap = state.modelLimits.admitCap(model, nowMs);
+  if (cap) return reply('model_cap', bodies.modelCap(model.id, model.canonicalSlug, cap));
+  if (hasTools(request) && !model.tools) return reply('tools_unsupported', bodies.noToolEndpoints());
+
+  const promptTokens = estimatePromptTokens(request);
+  const maxTokens = typeof request.max_tokens === 'number' ? request.max_tokens : 0;
+  if (promptTokens + maxTokens > model.contextLength)
+    return reply(
+      'context_length',
+      bodies.contextLengthExceeded(model.contextLength, promptTokens, maxTokens),
+    );
+
+  // Provider side: a scripted fault first, then the pool, then what the provider refuses.
+  const fault = state.faults.size > 0 ? state.faults.match(model.id, attempt.timeMs, stream) : undefined;
+  let delivery: DeliveryFault | undefined;
+  if (fault) {
+    attempt.outcome = fault.kind;
+    attempt.faultId = fault.id;
+    const userId = state.account.userId;
+    switch (fault.kind) {
+      case 'server_error':
+        return reply(fault.kind, bodies.serverError(fault.status, model.provider), fault);
+      case 'model_gone':
+        return reply(fault.kind, bodies.noEndpoints(model.id), fault);
+      case 'moderation': {
+        const flagged = request.messages
+          .map((m) => (typeof m.content === 'string' ? m.content : ''))
+          .join(' ');
+        return reply(fault.kind, bodies.moderation(model.id, model.provider, fault.reasons, flagged), fault);
+      }
+      case 'insufficient_credits': {
+        const requested = maxTokens > 0 ? maxTokens : model.maxCompletionTokens;
+        return reply(
+          fault.kind,
+          bodies.insufficientCredits(requested, fault.affordableTokens, userId),
+          fault,
+        );
+      }
+      case 'rate_limited':
+        return reply(fault.kind, bodies.genericRateLimit(), fault);
+      case 'upstream_rate_limit':
+        return reply(
+          fault.kind,
+          bodies.upstreamRateLimit(
+            model.id,
+            fault.provider ?? model.provider,
+            userId,
+            fault.retryAfterSeconds,
+          ),
+          fault,
+        );
+      case 'model_cap': {
+        const refusal = { unit: fault.per, limit: fault.limit, resetMs: windowEndMs(fault.per, nowMs) };
+        return reply(fault.kind, bodies.modelCap(model.id, model.canonicalSlug, refusal), fault);
+      }
+      case 'connection_reset':
+        attempt.status = null;
+        req.socket.destroy();
+        return;
+      case 'no_response':
+        attempt.status = null;
+        return waitForAbort(abortOnClose(res));
+      default:
+        delivery = fault;
+    }
+  }
+
+  const pool = state.modelLimits.admitPool(model, nowMs);
+  if (pool) {
+    const retryAfterS = model.upstreamRetryHint ? (pool.resetMs - nowMs) / 1000 : undefined;
+    return reply(
+      'upstream_pool',
+      bodies.upstreamRateLimit(model.id, model.provider, state.account.userId, retryAfterS),
+    );
+  }
+  if (!model.systemPrompt && hasSystemMessage(request))
+    return reply('system_prompt_unsupported', bodies.systemPromptUnsupported(model.id, model.provider));
+
+  const plan = planAnswer(request, {
+    seed: state.seed,
+    completionTokens: state.completionTokens,
+    promptTokens,
+  });
+  const createdS = Math.floor(nowMs / 1000);
+  const meta: bodies.GenerationMeta = {
+    id: state.nextGenerationId(createdS),
+    model: model.id,
+    provider: model.provider,
+    created: createdS,
+  };
+  if (stream) return playStream(res, streamScript(state, model, meta, plan, delivery), state.clock);
+  return answerWhole(state, res, model, meta, plan, delivery);
+}
+
+/** Time to first token and gap between tokens for this model at the current scale, ms. */
+function pacing(state: SimState, model: SimModel, delivery: DeliveryFault | undefined) {
+  const scale = state.latencyScale;
+  const slowMs = delivery?.kind === 'slow_first_token' ? delivery.delayMs : 0;
+  return {
+    firstTokenMs: model.ttftMs * scale + slowMs,
+    gapMs: scale === 0 ? 0 : (1000 / model.tokensPerSecond) * scale,
+  };
+}
+
+/** The in-band error a 200-with-error fault carries. */
+function inBandError(
+  fault: Extract<DeliveryFault, { kind: 'error_in_200' | 'midstream_error' }>,
+  provider: string,
+) {
+  if (fault.kind === 'error_in_200')
+    return {
+      message: fault.message,
+      code: fault.code,
+      metadata: { raw: fault.raw, provider_name: provider },
+    };
+  const errorType = fault.errorType ?? (fault.code === 429 ? 'rate_limit_exceeded' : undefined);
+  return {
+    code: fault.code,
+    message: fault.message,
+    ...(errorType === undefined ? {} : { metadata: { error_type: errorType } }),
+  };
+}
+
+function streamScript(
+  state: SimState,
+  model: SimModel,
+  meta: bodies.GenerationMeta,
+  plan: AnswerPlan,
+  fault: DeliveryFault | undefined,
+): StreamScript {
+  const content = contentChunks(meta, plan).map(dataEvent);
+  const { firstTokenMs, gapMs } = pacing(state, model, fault);
+  const script: StreamScript = {
+    events: [...content, dataEvent(finalChunk(meta, plan)), dataEvent(usageChunk(meta, plan)), DONE_EVENT],
+    firstEventDelayMs: firstTokenMs,
+    gapMs,
+    pacedEvents: content.length,
+    ending: 'end',
+  };
+  if (!fault) return script;
+  const after = 'afterChunks' in fault ? Math.min(fault.afterChunks, content.length) : 0;
+  switch (fault.kind) {
+    case 'missing_done':
+      script.events.pop();
+      break;
+    case 'stream_cut':
+      script.events = content.slice(0, after);
+      script.ending = fault.abrupt ? 'destroy' : 'end';
+      break;
+    case 'stream_stall':
+      script.stall = { beforeIndex: after, ms: fault.stallMs ?? Infinity };
+      break;
+    case 'malformed_chunk':
+      // A chunk cut off inside its JSON, as a proxy that drops bytes would deliver it.
+      script.events.splice(
+        after,
+        0,
+        `data: {"id":"${meta.id}","object":"chat.completion.chunk","created":${meta.created},"choices":[{"index":0,"delta":{"content":"\n\n`,
+      );
+      break;
+    case 'midstream_error':
+    case 'error_in_200':
+      script.events = [
+        ...content.slice(0, after),
+        dataEvent(bodies.midstreamErrorChunk(meta, inBandError(fault, meta.provider))),
+      ];
+      script.pacedEvents = after;
+      break;
+  }
+  return script;
+}
+
+async function answerWhole(
+  state: SimState,
+  res: ServerResponse,
+  model: SimModel,
+  meta: bodies.GenerationMeta,
+  plan: AnswerPlan,
+  fault: DeliveryFault | undefined,
+): Promise<void> {
+  const { firstTokenMs, gapMs } = pacing(state, model, fault);
+  const tokenCount = plan.kind === 'text' ? plan.tokens.length : plan.argumentParts.length;
+  const delayMs = firstTokenMs + Math.max(0, tokenCount - 1) * gapMs;
+  if (delayMs > 0) {
+    const signal = abortOnClose(res);
+    try {
+      await state.clock.sleep(delayMs, signal);
+    } catch (err) {
+      if (signal.aborted) return;
+      throw err;
+    }
+  }
+  const body = completionBody(meta, plan);
+  switch (fault?.kind) {
+    case 'error_in_200':
+    case 'midstream_error':
+      return sendJson(res, 200, bodies.errorIn200(meta, inBandError(fault, meta.provider)));
+    case 'malformed_chunk': {
+      const json = JSON.stringify(body);
+      return sendRawJson(res, 200, json.slice(0, Math.floor(json.length / 2)));
+    }
+    case 'stream_cut': {
+      // The body stops half-way; no content-length, so only the JSON tells it is incomplete.
+      const json = JSON.stringify(body);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const half = json.slice(0, Math.floor(json.length / 2));
+      if (fault.abrupt) res.write(half, () => res.destroy());
+      else res.end(half);
+      return;
+    }
+    case 'stream_stall': {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders();
+      const signal = abortOnClose(res);
+      try {
+        if (fault.stallMs === undefined) return await waitForAbort(signal);
+        await state.clock.sleep(fault.stallMs, signal);
+      } catch (err) {
+        if (signal.aborted) return;
+        throw err;
+      }
+      res.end(JSON.stringify(body));
+      return;
+    }
+    default:
+      return sendJson(res, 200, body);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The contract between the router and whatever carries a chat request to an upstream.
+ * The router relies on these exact names; `UpstreamClient` is the real implementation.
+ */
+import type { ChatCompletionChunk } from '../chat/chat-types.js';
+import type { Failure } from '../engine/failure.js';
+import type { UpstreamConfig } from './upstream-config.js';
+
+/** Per-attempt time limits, all in milliseconds. */
+export interface AttemptTimeouts {
+  /** TCP/TLS connection establishment. */
+  connectMs: number;
+  /** From sending the request to the first data chunk (keep-alive comments do not count). */
+  firstTokenMs: number;
+  /** Longest gap between two data chunks once streaming. */
+  idleMs: number;
+  /** The whole attempt, from sending to `[DONE]`. */
+  totalMs: number;
+}
+
+export interface TransportRequest {
+  upstream: UpstreamConfig;
+  /** Upstream model id; overrides `body.model`. */
+  model: string;
+  /** The client's request body; `stream` and `stream_options` are overridden. */
+  body: Record<string, unknown>;
+  /** Aborting destroys the upstream request at once; the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  timeouts: AttemptTimeouts;
+}
+
+export interface ChatTransport {
+  /** Resolves once the upstream accepted the request (2xx headers). Rejects with UpstreamFailure otherwise.
+   *  The iterable yields parsed chunks (keep-alive comments are not yielded) and throws UpstreamFailure on
+   *  mid-stream error chunks, malformed chunks, a stream that ends without [DONE] or without any finish_reason,
+   *  first-token timeout (first data chunk; keep-alives do not count), idle timeout between chunks, total timeout. */
+  openStream(req: TransportRequest): Promise<AsyncIterable<ChatCompletionChunk>>;
+}
+
+/** An attempt failed for a reason the engine understands. */
+export class UpstreamFailure extends Error {
+  override readonly name = 'UpstreamFailure';
+  constructor(
+    readonly failure: Failure,
+    /** Whether content (text, reasoning or tool calls) had already been handed to the consumer: no clean failover then. */
+    readonly afterContent: boolean = false,
+  ) {
+    super(failure.message);
+  }
+}
