@@ -2,6 +2,11 @@
  * rotor's public surface. Everything exported here is supported; anything else is internal.
  */
 
+// Chat shapes (OpenAI-compatible, with OpenRouter's additions).
+export { assembleCompletion } from './chat/assemble-completion.js';
+export type { ChatMessage, ChatRequest } from './chat/chat-request-schema.js';
+export { chatRequestSchema, parseChatRequest } from './chat/chat-request-schema.js';
+export type { ChatCompletion, ChatCompletionChunk, Usage } from './chat/chat-types.js';
 export type { RetryOptions } from './engine/backoff.js';
 // Engine: pure decisions, time and chance injected.
 export {
@@ -23,6 +28,8 @@ export type { ModelRotationManagerOptions, RotationSummary } from './engine/mode
 export { ModelRotationManager } from './engine/model-rotation-manager.js';
 export type { Random } from './engine/random.js';
 export { seededRandom, systemRandom } from './engine/random.js';
+export type { RetryBudgetOptions } from './engine/retry-budget.js';
+export { RetryBudget } from './engine/retry-budget.js';
 export type {
   AccountSnapshot,
   AcquireRequest,
@@ -56,3 +63,32 @@ export {
   UpstreamError,
   UpstreamRequestError,
 } from './errors.js';
+export type { ChatCallOptions } from './router/chat-loop.js';
+export { ChatRun } from './router/chat-loop.js';
+export type { ChatResult, ChatStream, Rotor, RotorDeps, RotorStatus } from './router/create-rotor.js';
+// Router: one request's journey, and the library entry point.
+export { createRotor, parseRotorOptions } from './router/create-rotor.js';
+export type {
+  ModelOptions,
+  RotorOptions,
+  RotorOptionsInput,
+  UpstreamOptions,
+} from './router/rotor-options.js';
+export { rotorOptionsSchema } from './router/rotor-options.js';
+export type { Gateway, GatewayDeps } from './server/gateway.js';
+// Gateway and simulator.
+export { startGateway } from './server/gateway.js';
+export type { GatewayConfig, GatewayConfigInput } from './server/gateway-config.js';
+export {
+  ConfigError,
+  gatewayConfigSchema,
+  loadGatewayConfig,
+  parseGatewayConfig,
+} from './server/gateway-config.js';
+export type { Simulator, SimulatorOptions } from './sim/simulator.js';
+export { startSimulator } from './sim/simulator.js';
+export { classifyBodyError, classifyHttpError } from './upstream/classify.js';
+export type { AttemptTimeouts, ChatTransport, TransportRequest } from './upstream/upstream-client.js';
+// Upstream: the transport contract and rotor's undici client.
+export { UpstreamClient, UpstreamFailure } from './upstream/upstream-client.js';
+export type { UpstreamConfig } from './upstream/upstream-config.js';

@@ -68,6 +68,7 @@ describe('account free-model limits', () => {
   it('enforces nothing when free limits are off', () => {
     const limits = account({ freeLimits: false });
     for (let i = 0; i < 100; i++) expect(limits.admitFree(MIDNIGHT)).toBeUndefined();
+    expect(limits.snapshot(MIDNIGHT).day).toMatchObject({ used: 100, remaining: 0 });
   });
 
   it('snapshots used, remaining and reset per window', () => {

@@ -55,9 +55,16 @@ export class AccountLimits {
     );
   }
 
-  /** Count a `:free` request at `nowMs`, or say which window is full. Day wins when both are. */
+  /**
+   * Count a `:free` request at `nowMs`, or say which window is full (day wins when both are).
+   * With limits off the request is still counted, so `/key` shows the usage.
+   */
   admitFree(nowMs: number): WindowRefusal | undefined {
-    if (!this.config.freeLimits) return undefined;
+    if (!this.config.freeLimits) {
+      this.day.add(nowMs);
+      this.minute.add(nowMs);
+      return undefined;
+    }
     return admit(
       [
         [this.day, this.perDay],

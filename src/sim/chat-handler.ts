@@ -72,10 +72,9 @@ export async function handleChat(
   };
   state.log.add(attempt);
 
-  const reply = (outcome: AttemptOutcome, response: bodies.SimResponse, fault?: ScheduledFault): void => {
+  const reply = (outcome: AttemptOutcome, response: bodies.SimResponse): void => {
     attempt.outcome = outcome;
     attempt.status = response.status;
-    if (fault) attempt.faultId = fault.id;
     sendJson(res, response.status, response.body, response.headers);
   };
 
@@ -116,30 +115,27 @@ export async function handleChat(
   const fault = state.faults.size > 0 ? state.faults.match(model.id, attempt.timeMs, stream) : undefined;
   let delivery: DeliveryFault | undefined;
   if (fault) {
+    // Outcome = the fault's kind, whether it replaces the answer or changes its delivery.
     attempt.outcome = fault.kind;
     attempt.faultId = fault.id;
     const userId = state.account.userId;
     switch (fault.kind) {
       case 'server_error':
-        return reply(fault.kind, bodies.serverError(fault.status, model.provider), fault);
+        return reply(fault.kind, bodies.serverError(fault.status, model.provider));
       case 'model_gone':
-        return reply(fault.kind, bodies.noEndpoints(model.id), fault);
+        return reply(fault.kind, bodies.noEndpoints(model.id));
       case 'moderation': {
         const flagged = request.messages
           .map((m) => (typeof m.content === 'string' ? m.content : ''))
           .join(' ');
-        return reply(fault.kind, bodies.moderation(model.id, model.provider, fault.reasons, flagged), fault);
+        return reply(fault.kind, bodies.moderation(model.id, model.provider, fault.reasons, flagged));
       }
       case 'insufficient_credits': {
         const requested = maxTokens > 0 ? maxTokens : model.maxCompletionTokens;
-        return reply(
-          fault.kind,
-          bodies.insufficientCredits(requested, fault.affordableTokens, userId),
-          fault,
-        );
+        return reply(fault.kind, bodies.insufficientCredits(requested, fault.affordableTokens, userId));
       }
       case 'rate_limited':
-        return reply(fault.kind, bodies.genericRateLimit(), fault);
+        return reply(fault.kind, bodies.genericRateLimit());
       case 'upstream_rate_limit':
         return reply(
           fault.kind,
@@ -149,11 +145,10 @@ export async function handleChat(
             userId,
             fault.retryAfterSeconds,
           ),
-          fault,
         );
       case 'model_cap': {
         const refusal = { unit: fault.per, limit: fault.limit, resetMs: windowEndMs(fault.per, nowMs) };
-        return reply(fault.kind, bodies.modelCap(model.id, model.canonicalSlug, refusal), fault);
+        return reply(fault.kind, bodies.modelCap(model.id, model.canonicalSlug, refusal));
       }
       case 'connection_reset':
         attempt.status = null;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
+  FAULT_KINDS,
   loadScenarioFile,
   parseDurationMs,
   parseFaults,
@@ -37,6 +38,12 @@ describe('scenario schema', () => {
     const scenario = parseScenario(parseYaml(yaml!));
     expect(scenario.faults.length).toBeGreaterThan(3);
     expect(scenario.models.length).toBeGreaterThan(0);
+  });
+
+  it('has every fault kind documented in the README', async () => {
+    const readme = await readFile(new URL('./README.md', import.meta.url), 'utf8');
+    expect(FAULT_KINDS.length).toBe(16);
+    for (const kind of FAULT_KINDS) expect(readme).toMatch(new RegExp(`\\| \`${kind}\` +\\|`));
   });
 
   it('turns fault windows written with units into ms since t = 0', () => {

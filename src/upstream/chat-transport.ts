@@ -8,7 +8,10 @@ import type { UpstreamConfig } from './upstream-config.js';
 
 /** Per-attempt time limits, all in milliseconds. */
 export interface AttemptTimeouts {
-  /** TCP/TLS connection establishment. */
+  /**
+   * TCP/TLS connection establishment. Pass a stable (configured) value, not one derived from a
+   * remaining deadline: undici fixes it per pool, so each distinct value gets its own pool.
+   */
   connectMs: number;
   /** From sending the request to the first data chunk (keep-alive comments do not count). */
   firstTokenMs: number;
