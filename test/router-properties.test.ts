@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ChatCompletionChunk } from '../src/chat/chat-types.js';
+import type { ChatCompletionChunk, ChunkDelta } from '../src/chat/chat-types.js';
 import { ManualClock } from '../src/engine/clock.js';
 import type { Failure } from '../src/engine/failure.js';
 import { seededRandom } from '../src/engine/random.js';
@@ -22,6 +22,7 @@ import {
   UpstreamFailure,
 } from '../src/upstream/upstream-client.js';
 import { sharedFixturesDir } from './shared-fixtures.js';
+import { drive } from './virtual-time.js';
 
 const MODELS = ['m/a:free', 'm/b:free', 'm/c:free', 'm/d:free'];
 const hello = { model: 'auto', messages: [{ role: 'user', content: 'hi' }] };
@@ -41,7 +42,7 @@ class ScriptedTransport implements ChatTransport {
     const outcome = this.next(req, this.calls.length - 1);
     await this.clock.sleep(outcome.latencyMs, req.signal);
     if (!outcome.ok) throw new UpstreamFailure(outcome.failure);
-    const chunk = (delta: object, finish: string | null): ChatCompletionChunk => ({
+    const chunk = (delta: ChunkDelta, finish: string | null): ChatCompletionChunk => ({
       id: 'x',
       object: 'chat.completion.chunk',
       created: 0,
@@ -53,23 +54,6 @@ class ScriptedTransport implements ChatTransport {
       yield chunk({}, 'stop');
     })();
   }
-}
-
-async function drive<T>(clock: ManualClock, promise: Promise<T>): Promise<T> {
-  let done = false;
-  promise.then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
-  while (!done) {
-    if (clock.pendingSleeps > 0) await clock.runNext();
-    else await new Promise((r) => setImmediate(r));
-  }
-  return promise;
 }
 
 function rotorWith(

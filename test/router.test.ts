@@ -17,6 +17,7 @@ import { createRotor, type Rotor } from '../src/router/create-rotor.js';
 import type { RotorOptionsInput } from '../src/router/rotor-options.js';
 import type { FaultInput, ScenarioInput, Simulator } from '../src/sim/index.js';
 import { startSimulator } from '../src/sim/index.js';
+import { drive } from './virtual-time.js';
 
 const [A, B] = SEED_ROTATION_ORDER as [string, string];
 const hello = { model: 'auto', messages: [{ role: 'user', content: 'hello' }] };
@@ -56,24 +57,6 @@ async function setup(
     await sim.close();
   });
   return { sim, rotor, clock };
-}
-
-/** Run a promise while skipping virtual time forward whenever only sleeps are pending. */
-async function drive<T>(clock: ManualClock, promise: Promise<T>): Promise<T> {
-  let done = false;
-  promise.then(
-    () => {
-      done = true;
-    },
-    () => {
-      done = true;
-    },
-  );
-  while (!done) {
-    if (clock.pendingSleeps > 0) await clock.runNext();
-    else await new Promise((r) => setTimeout(r, 1));
-  }
-  return promise;
 }
 
 function modelsTried(sim: Simulator): string[] {

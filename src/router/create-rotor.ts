@@ -5,6 +5,7 @@
 import { assembleCompletion } from '../chat/assemble-completion.js';
 import { type ChatRequest, parseChatRequest } from '../chat/chat-request-schema.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../chat/chat-types.js';
+import { describeValue } from '../describe-value.js';
 import { type Clock, systemClock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
 import { type Random, systemRandom } from '../engine/random.js';
@@ -162,15 +163,4 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
         await transport.close();
     },
   };
-}
-
-function describeValue(input: unknown, path: readonly PropertyKey[]): string {
-  let value: unknown = input;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return '';
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  if (value === undefined) return '';
-  const text = JSON.stringify(value);
-  return ` (got ${text && text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
 }

@@ -1,21 +1,13 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sharedFixturesDir } from '../../test/shared-fixtures.js';
 import type { Failure } from '../engine/failure.js';
 import { classifyBodyError, classifyHttpError, parseResetMs, parseRetryAfterMs } from './classify.js';
 import { SseParser } from './sse-parser.js';
 
-/** Walk up from this file until `shared/fixtures/openrouter/errors` appears (works from any worktree depth). */
 function findFixtureDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'shared', 'fixtures', 'openrouter', 'errors');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('shared/fixtures/openrouter/errors not found above the test file');
-    dir = parent;
-  }
+  return join(sharedFixturesDir(), 'errors');
 }
 
 const FIXTURE_DIR = findFixtureDir();

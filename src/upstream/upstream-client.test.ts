@@ -1,9 +1,9 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sharedFixturesDir } from '../../test/shared-fixtures.js';
 import { assembleCompletion } from '../chat/assemble-completion.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../chat/chat-types.js';
 import { type Clock, systemClock } from '../engine/clock.js';
@@ -566,12 +566,5 @@ describe('UpstreamClient metadata endpoints', () => {
 });
 
 function findFixtureDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'shared', 'fixtures', 'openrouter', 'errors');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('shared/fixtures/openrouter/errors not found above the test file');
-    dir = parent;
-  }
+  return join(sharedFixturesDir(), 'errors');
 }
