@@ -5,7 +5,9 @@
  */
 import { Command } from 'commander';
 import { register as registerDiscover } from '../registry/discover-command.js';
+import { register as registerProbe } from '../registry/probe-command.js';
 import { register as registerRank } from '../registry/rank-command.js';
+import { register as registerStatus } from '../registry/status-command.js';
 import { register as registerServe } from '../server/serve-command.js';
 import { register as registerSim } from '../sim/sim-command.js';
 import { VERSION } from '../version.js';
@@ -20,6 +22,8 @@ program
 registerServe(program);
 registerSim(program);
 registerDiscover(program);
+registerProbe(program);
 registerRank(program);
+registerStatus(program);
 
 await program.parseAsync(process.argv);

@@ -1,7 +1,19 @@
 /** What the engine reports as it decides: each with a timestamp and a reason, for logs, metrics and dashboards. */
+import type { CooldownReason } from './engine-state.js';
 import type { RateLimitScope } from './failure.js';
 
-export type EngineEvent =
+/**
+ * Where an event's cause was observed: absent or `local` — by this process; `remote` — by another
+ * gateway replica, applied through `RotationEngine.applyExternal` (a replicator must not re-publish it).
+ */
+export interface EventOrigin {
+  origin?: 'local' | 'remote';
+}
+
+/** An engine event, with where its cause was observed. */
+export type EngineEvent = EngineEventBody & EventOrigin;
+
+type EngineEventBody =
   | { type: 'rotation'; atMs: number; from: string | null; to: string | null; reason: string }
   | { type: 'reset_to_primary'; atMs: number; model: string }
   | { type: 'cooldown_started'; atMs: number; model: string; untilMs: number; reason: string; detail: string }
@@ -25,7 +37,26 @@ export type EngineEvent =
     }
   | { type: 'account_unblocked'; atMs: number; account: string }
   | { type: 'model_retired'; atMs: number; model: string; reason: string }
-  | { type: 'model_restored'; atMs: number; model: string; reason: string };
+  | { type: 'model_restored'; atMs: number; model: string; reason: string }
+  /** The rotation order was replaced (e.g. reconciled with the live model list). */
+  | { type: 'order_changed'; atMs: number; reason: string; added: string[]; removed: string[] };
 
 export type EngineEventType = EngineEvent['type'];
 export type EngineEventListener = (event: EngineEvent) => void;
+
+/**
+ * A health fact observed elsewhere (another replica, via a shared store), for
+ * `RotationEngine.applyExternal`. Times are epoch ms.
+ */
+export type ExternalFact =
+  | { type: 'cooldown'; model: string; untilMs: number; reason: CooldownReason; detail: string }
+  | { type: 'breaker_open'; model: string; untilMs: number; timesOpened: number }
+  | { type: 'breaker_closed'; model: string }
+  | {
+      type: 'account_block';
+      account: string;
+      scope: Exclude<RateLimitScope, 'model'>;
+      untilMs: number;
+      detail: string;
+    }
+  | { type: 'retire'; model: string; reason: string };

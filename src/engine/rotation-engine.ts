@@ -16,7 +16,7 @@ import {
 } from './account-quota.js';
 import { backoffDelayMs, hintedDelayMs } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
-import type { EngineEvent, EngineEventListener } from './engine-events.js';
+import type { EngineEvent, EngineEventListener, ExternalFact } from './engine-events.js';
 import { type EngineOptions, type EngineOptionsInput, engineOptionsSchema } from './engine-options.js';
 import type {
   AccountState,
@@ -201,6 +201,10 @@ export class RotationEngine {
   /** Earliest pending time-based transition; below it `refresh()` has nothing to do. */
   private nextWakeMs = Number.POSITIVE_INFINITY;
   private dirty = true;
+  /** Set while `setRotationOrder` recomputes the current model, so the change is not called a recovery. */
+  private orderJustChanged = false;
+  /** Set while `applyExternal` applies a fact, so the events it causes carry `origin: 'remote'`. */
+  private applyingRemote = false;
 
   constructor(options: EngineOptionsInput = {}, deps: RotationEngineDeps = {}) {
     this.options = engineOptionsSchema.parse(options);
@@ -217,18 +221,49 @@ export class RotationEngine {
     return this.order;
   }
 
-  /** Replace the default rotation order (e.g. after reconciling with the live model list). */
-  setRotationOrder(order: readonly string[]): void {
-    this.order = [...order];
+  /**
+   * Replace the default rotation order (e.g. after reconciling with the live model list). A real
+   * change emits `order_changed` with `reason`; a current model that changes because of it is a
+   * rotation for "order changed", never a reset to primary.
+   */
+  setRotationOrder(order: readonly string[], reason = 'rotation order replaced'): void {
+    const before = this.order;
+    const next = [...order];
+    const same = before.length === next.length && before.every((id, i) => id === next[i]);
+    this.order = next;
     for (const id of this.order) this.entry(id);
+    if (!same) {
+      const was = new Set(before);
+      const now = new Set(next);
+      this.emit({
+        type: 'order_changed',
+        atMs: this.clock.now(),
+        reason,
+        added: next.filter((id) => !was.has(id)),
+        removed: before.filter((id) => !now.has(id)),
+      });
+      this.orderJustChanged = true;
+    }
     this.dirty = true;
     this.refresh();
+    this.orderJustChanged = false;
   }
 
   /** Describe a model's abilities; merges with what is known. */
   upsertProfile(profile: ModelProfile): void {
     const e = this.entry(profile.id);
     e.profile = { ...e.profile, ...stripUndefined(profile) };
+  }
+
+  /** Whether attempts on `model` count against its account's free-model quota. */
+  isFreeModel(model: string): boolean {
+    const e = this.models.get(model);
+    return e ? this.isFree(e) : model.endsWith(':free');
+  }
+
+  /** The account's free-model limits in force: per minute (configured), per day (learned or configured). */
+  freeQuotaLimits(account: string): { perMinute: number | undefined; perDay: number | undefined } {
+    return this.quotaLimits(this.account(account));
   }
 
   profile(model: string): Readonly<ModelProfile> {
@@ -360,6 +395,69 @@ export class RotationEngine {
     if (report.used !== null && report.used > a.day.count) a.day.count = report.used;
     if (report.remaining === 0)
       this.blockAccount(account, 'account_day', nextUtcMidnightMs(now), 'daily quota spent');
+    this.afterChange();
+  }
+
+  /**
+   * Apply a health fact observed by another replica as if it were seen here: the same cooldown,
+   * breaker, block or retirement, never shortening a later one already in force; facts already
+   * over are ignored. The events it causes carry `origin: 'remote'`, so a replicator never
+   * publishes back what it received.
+   */
+  applyExternal(fact: ExternalFact): void {
+    this.refresh();
+    const now = this.clock.now();
+    this.applyingRemote = true;
+    try {
+      switch (fact.type) {
+        case 'cooldown':
+          if (fact.untilMs > now)
+            this.setCooldown(this.entry(fact.model), fact.untilMs, fact.reason, fact.detail);
+          break;
+        case 'breaker_open': {
+          const e = this.entry(fact.model);
+          const h = e.health;
+          if (fact.untilMs <= now || (h.breaker.state === 'open' && h.breaker.untilMs >= fact.untilMs)) break;
+          h.timesOpened = Math.max(h.timesOpened, fact.timesOpened);
+          h.breaker = { state: 'open', openedAtMs: now, untilMs: fact.untilMs };
+          delete h.slowStartLimit;
+          this.nextWakeMs = Math.min(this.nextWakeMs, fact.untilMs);
+          this.emit({
+            type: 'breaker_opened',
+            atMs: now,
+            model: e.id,
+            untilMs: fact.untilMs,
+            timesOpened: h.timesOpened,
+            reason: 'opened by another replica',
+          });
+          break;
+        }
+        case 'breaker_closed': {
+          const e = this.entry(fact.model);
+          const h = e.health;
+          if (h.breaker.state === 'closed') break;
+          // Another replica's probe succeeded: the model is healthy again.
+          h.breaker = { state: 'closed' };
+          h.lastClosedAtMs = now;
+          h.consecutiveFailures = 0;
+          this.emit({ type: 'breaker_closed', atMs: now, model: e.id });
+          this.startSlowStart(e);
+          break;
+        }
+        case 'account_block':
+          if (fact.untilMs > now) this.blockAccount(fact.account, fact.scope, fact.untilMs, fact.detail);
+          break;
+        case 'retire': {
+          const e = this.entry(fact.model);
+          if (e.health.retired) break;
+          e.health.retired = { atMs: now, reason: fact.reason };
+          this.emit({ type: 'model_retired', atMs: now, model: e.id, reason: fact.reason });
+          break;
+        }
+      }
+    } finally {
+      this.applyingRemote = false;
+    }
     this.afterChange();
   }
 
@@ -857,20 +955,22 @@ export class RotationEngine {
     this.lastRotationMs = now;
     this.entry(next).metrics.rotationsTo++;
     const fromEntry = this.entry(previous);
-    const reason =
-      next === this.order[0]
+    const reason = this.orderJustChanged
+      ? 'order changed'
+      : next === this.order[0]
         ? 'primary recovered'
         : fromEntry.health.retired
           ? 'retired'
           : (this.healthGap(fromEntry, now)?.reason ?? (from === null ? 'available again' : 'order changed'));
     this.emit({ type: 'rotation', atMs: now, from: previous, to: next, reason });
-    if (next === this.order[0]) {
+    if (next === this.order[0] && !this.orderJustChanged) {
       this.resetsToPrimary++;
       this.emit({ type: 'reset_to_primary', atMs: now, model: next });
     }
   }
 
   private emit(event: EngineEvent): void {
+    if (this.applyingRemote) event.origin = 'remote';
     if (this.options.eventsKept > 0) {
       this.events.push(event);
       if (this.events.length > this.options.eventsKept)

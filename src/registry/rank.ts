@@ -66,7 +66,8 @@ export interface RankResult {
   excluded: { id: string; reason: string }[];
 }
 
-const DEFAULT_BUCKETS = [0.98, 0.95, 0.9, 0.8, 0.5, 0] as const;
+/** Lower bounds of the success-rate buckets, best first (also used by live adaptive ranking). */
+export const DEFAULT_SUCCESS_BUCKETS: readonly number[] = [0.98, 0.95, 0.9, 0.8, 0.5, 0];
 const DEFAULT_ASSUMED: Record<ModelStatus, number> = {
   verified: 1,
   untested: 0.5,
@@ -78,7 +79,7 @@ const DEFAULT_ASSUMED: Record<ModelStatus, number> = {
 type Candidate = Omit<RankedModel, 'position'>;
 
 export function rankModels(entries: readonly RegistryModel[], options: RankOptions = {}): RankResult {
-  const buckets = options.successBuckets ?? DEFAULT_BUCKETS;
+  const buckets = options.successBuckets ?? DEFAULT_SUCCESS_BUCKETS;
   const ratio = options.nearTieLatencyRatio ?? 1.15;
   const window = options.diversityWindow ?? 3;
   const assumed = { ...DEFAULT_ASSUMED, ...options.assumedSuccessRate };
@@ -146,7 +147,8 @@ function toCandidate(
   };
 }
 
-function bucketOf(successRate: number, buckets: readonly number[]): number {
+/** Index of the bucket a success rate falls in (0 is the best); `buckets` are lower bounds, best first. */
+export function bucketOf(successRate: number, buckets: readonly number[] = DEFAULT_SUCCESS_BUCKETS): number {
   const index = buckets.findIndex((lowerBound) => successRate >= lowerBound);
   return index === -1 ? buckets.length : index;
 }

@@ -42,6 +42,44 @@ export interface LoopContext {
   options: RotorOptions;
   budget: RetryBudget;
   upstreamFor(model: string): UpstreamConfig;
+  /** Admission shared with other gateway replicas; absent for a single gateway (nothing awaited). */
+  coordinator?: AttemptCoordinator | undefined;
+}
+
+/** The attempt about to be sent, as a coordinator sees it. */
+export interface AdmissionRequest {
+  model: string;
+  account: string;
+  /** A half-open recovery probe. */
+  isProbe: boolean;
+  /** Counts against the account's free-model quota. */
+  free: boolean;
+}
+
+export type AdmissionVerdict =
+  | { ok: true }
+  | {
+      ok: false;
+      /** The account's shared quota is spent (`scope` says which window, `untilMs` when it resets). */
+      reason: 'account_quota';
+      scope: 'account_minute' | 'account_day';
+      untilMs: number;
+    }
+  | {
+      ok: false;
+      /** Another replica holds this model's half-open probe; `untilMs` bounds the hold, if known. */
+      reason: 'probe_taken';
+      untilMs?: number;
+    };
+
+/**
+ * Decides, across gateway replicas, whether an attempt the local engine admitted may go out: the
+ * account's per-minute and per-day counts are shared, and a half-open probe is admitted once in
+ * total. Called after `engine.acquire` and before the upstream call; must answer quickly and never
+ * reject (when the shared store is unreachable it answers `ok`: local pacing still applies).
+ */
+export interface AttemptCoordinator {
+  admit(request: AdmissionRequest): Promise<AdmissionVerdict>;
 }
 
 export interface ChatCallOptions {
@@ -89,6 +127,8 @@ export async function* runChat(
   let lastFailure: Failure | undefined;
   let terminal: RotorError | undefined;
   let succeeded = false;
+  // Models whose half-open probe another replica holds: left out until the next wait or attempt.
+  let probeHeldElsewhere: Set<string> | undefined;
 
   try {
     for (;;) {
@@ -103,8 +143,15 @@ export async function* runChat(
 
       const candidates = retryFirst ? [retryFirst, ...order.filter((m) => m !== retryFirst)] : order;
       retryFirst = undefined;
-      const acquisition = engine.acquire({ order: candidates, needs, exclude });
+      const held = probeHeldElsewhere;
+      const acquired = engine.acquire({
+        order: candidates,
+        needs,
+        exclude: held ? union(exclude, held) : exclude,
+      });
+      const acquisition = held && !acquired.ok ? probesBusy(acquired, held) : acquired;
       if (!acquisition.ok) {
+        probeHeldElsewhere = undefined; // after this wait, they may be free again
         await waitForAvailability(ctx, acquisition, run, {
           deadlineAt,
           signal,
@@ -116,6 +163,17 @@ export async function* runChat(
       }
 
       const lease = acquisition.lease;
+      if (ctx.coordinator) {
+        const verdict = await coordinate(ctx.coordinator, engine, lease);
+        if (!verdict.ok) {
+          if (verdict.reason === 'probe_taken') {
+            probeHeldElsewhere ??= new Set();
+            probeHeldElsewhere.add(lease.model);
+          }
+          continue; // or an account block is in force now: the next acquisition waits or fails with 429
+        }
+      }
+      probeHeldElsewhere = undefined;
       const outcome = yield* attempt(ctx, lease, body, run, { deadlineAt, signal, mode });
       if (outcome.ok) {
         succeeded = true;
@@ -176,6 +234,60 @@ export async function* runChat(
 }
 
 type AttemptOutcome = { ok: true } | { ok: false; failure: Failure; committed: boolean };
+
+/**
+ * Ask the coordinator; on a denial free the lease without a verdict on the model, and turn a
+ * shared-quota denial into an account block so the loop's usual wait-or-429 logic applies.
+ */
+async function coordinate(
+  coordinator: AttemptCoordinator,
+  engine: RotationEngine,
+  lease: Lease,
+): Promise<AdmissionVerdict> {
+  let verdict: AdmissionVerdict;
+  try {
+    verdict = await coordinator.admit({
+      model: lease.model,
+      account: lease.account,
+      isProbe: lease.isProbe,
+      free: engine.isFreeModel(lease.model),
+    });
+  } catch {
+    verdict = { ok: true }; // a coordinator must not reject; if it does, local decisions stand
+  }
+  if (verdict.ok) return verdict;
+  lease.release();
+  if (verdict.reason === 'account_quota') {
+    const window = verdict.scope === 'account_day' ? 'daily' : 'per-minute';
+    engine.applyExternal({
+      type: 'account_block',
+      account: lease.account,
+      scope: verdict.scope,
+      untilMs: Math.max(verdict.untilMs, engine.clock.now() + 1),
+      detail: `${window} free-model quota spent (shared by all replicas)`,
+    });
+  }
+  return verdict;
+}
+
+function union(a: ReadonlySet<string>, b: ReadonlySet<string>): Set<string> {
+  const out = new Set(a);
+  for (const x of b) out.add(x);
+  return out;
+}
+
+/** A model left out because another replica holds its probe is busy, not tried: poll for it. */
+function probesBusy(
+  acquisition: Extract<Acquisition, { ok: false }>,
+  held: ReadonlySet<string>,
+): Extract<Acquisition, { ok: false }> {
+  const skipped = acquisition.skipped.map((s) =>
+    held.has(s.model) && s.reason === 'already_tried'
+      ? { model: s.model, reason: 'half_open_busy', detail: 'another replica is probing it' }
+      : s,
+  );
+  return { ...acquisition, skipped, busy: true };
+}
 
 async function* attempt(
   ctx: LoopContext,

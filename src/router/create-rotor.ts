@@ -15,7 +15,13 @@ import { SEED_ROTATION_ORDER } from '../engine/seed-defaults.js';
 import { type AttemptRecord, InvalidRequestError } from '../errors.js';
 import { type ChatTransport, UpstreamClient } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
-import { type ChatCallOptions, ChatRun, type LoopContext, runChat } from './chat-loop.js';
+import {
+  type AttemptCoordinator,
+  type ChatCallOptions,
+  ChatRun,
+  type LoopContext,
+  runChat,
+} from './chat-loop.js';
 import { type RotorOptions, type RotorOptionsInput, rotorOptionsSchema } from './rotor-options.js';
 
 export interface RotorDeps {
@@ -23,6 +29,8 @@ export interface RotorDeps {
   random?: Random;
   /** How upstreams are called; default: rotor's undici client. Inject one to replay traffic in virtual time. */
   transport?: ChatTransport;
+  /** Admission shared with other replicas (e.g. `RedisCoordinator`); none for a single gateway. */
+  coordinator?: AttemptCoordinator;
 }
 
 /** A completed answer, plus what it took. */
@@ -116,6 +124,7 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
     options,
     budget: new RetryBudget(options.retryBudget),
     upstreamFor: (model) => upstreams.get(modelUpstream.get(model) ?? defaultUpstream.id) ?? defaultUpstream,
+    coordinator: deps.coordinator,
   };
 
   const parse = (request: unknown): ChatRequest => parseChatRequest(request);

@@ -1,19 +1,21 @@
 /**
  * The gateway's configuration: a YAML file (`rotor.yaml`, or `--config` / `ROTOR_CONFIG`) validated
  * with one zod schema, then environment overrides on top. Every option has a default, so no file
- * at all is a valid configuration. Errors name the file, the path and the bad value.
+ * at all is a valid configuration. Unknown keys are errors (a typo must not be silently ignored);
+ * errors name the file, the path and the bad value.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { describeValue } from '../describe-value.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
 import { timeoutsSchema } from '../router/rotor-options.js';
 
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 
-export const gatewayConfigSchema = z.object({
+export const gatewayConfigSchema = z.strictObject({
   server: z
-    .object({
+    .strictObject({
       /** Interface to bind. Loopback by default: exposing the gateway is a decision. */
       host: z.string().min(1).default('127.0.0.1'),
       /** TCP port; 0 picks a free one. */
@@ -43,7 +45,7 @@ export const gatewayConfigSchema = z.object({
       statusPushMs: 1000,
     }),
   upstream: z
-    .object({
+    .strictObject({
       /** OpenAI-compatible base URL of OpenRouter (or any compatible provider). */
       baseUrl: z.url().default(DEFAULT_OPENROUTER_BASE_URL),
       /** Prefer the OPENROUTER_API_KEY environment variable to writing the key here. */
@@ -54,7 +56,7 @@ export const gatewayConfigSchema = z.object({
     })
     .default({ baseUrl: DEFAULT_OPENROUTER_BASE_URL, title: 'rotor' }),
   rotation: z
-    .object({
+    .strictObject({
       /** An explicit, pinned rotation order (primary first). Default: the registry's order. */
       order: z.array(z.string().min(1)).optional(),
     })
@@ -71,16 +73,33 @@ export const gatewayConfigSchema = z.object({
     .default(engineOptionsSchema.omit({ rotationOrder: true }).parse({})),
   /** The built-in simulator, used when no API key is configured. */
   sim: z
-    .object({
+    .strictObject({
       seed: z.number().int().default(1),
       /** 1 = the seed's measured latencies; 0 = instant answers. */
       latencyScale: z.number().min(0).default(1),
       /** A simulator scenario file (see src/sim/README.md). */
       scenario: z.string().optional(),
+      /** A `GET /models` snapshot for the simulator to serve (only listed models answer); enables reconciliation. */
+      modelsFile: z.string().optional(),
     })
     .default({ seed: 1, latencyScale: 1 }),
+  /** Reconciling the rotation with the live model list (see src/reconcile/README.md). */
+  reconcile: z
+    .strictObject({
+      /** Default: on with an API key, or in simulated mode with `sim.modelsFile`. */
+      enabled: z.boolean().optional(),
+      /** Time between checks after the one at start, ms; 0 = only at start. Default 6 h. */
+      intervalMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(6 * 60 * 60 * 1000),
+      /** Limit of one `GET /models`, ms. Default 15 s. */
+      timeoutMs: z.number().int().positive().default(15_000),
+    })
+    .default({ intervalMs: 6 * 60 * 60 * 1000, timeoutMs: 15_000 }),
   log: z
-    .object({
+    .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     })
     .default({ level: 'info' }),
@@ -99,7 +118,7 @@ export function parseGatewayConfig(input: unknown, source = 'configuration'): Ga
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.join('.') : '(root)';
-    return `${path}: ${issue.message}${valueNote(input, issue.path)}`;
+    return `${path}: ${issue.message}${describeValue(input, issue.path)}`;
   });
   throw new ConfigError(`Invalid ${source}:\n  ${lines.join('\n  ')}`);
 }
@@ -107,7 +126,8 @@ export function parseGatewayConfig(input: unknown, source = 'configuration'): Ga
 /**
  * Load the configuration: the YAML file if any, then environment overrides:
  * `OPENROUTER_API_KEY`, `OPENROUTER_BASE_URL`, `ROTOR_PORT`, `ROTOR_HOST`, `ROTOR_ORDER`
- * (comma-separated), `ROTOR_API_KEYS` (comma-separated client keys), `ROTOR_LOG_LEVEL`.
+ * (comma-separated), `ROTOR_API_KEYS` (comma-separated client keys), `ROTOR_LOG_LEVEL`,
+ * `ROTOR_RECONCILE_INTERVAL_MS`.
  */
 export function loadGatewayConfig(
   options: { path?: string | undefined; env?: NodeJS.ProcessEnv; overrides?: GatewayConfigInput } = {},
@@ -143,6 +163,11 @@ export function loadGatewayConfig(
   if (env.ROTOR_API_KEYS) section('server').apiKeys = splitList(env.ROTOR_API_KEYS);
   if (env.ROTOR_ORDER) section('rotation').order = splitList(env.ROTOR_ORDER);
   if (env.ROTOR_LOG_LEVEL) section('log').level = env.ROTOR_LOG_LEVEL;
+  if (env.ROTOR_RECONCILE_INTERVAL_MS)
+    section('reconcile').intervalMs = numberFromEnv(
+      'ROTOR_RECONCILE_INTERVAL_MS',
+      env.ROTOR_RECONCILE_INTERVAL_MS,
+    );
   for (const [name, value] of Object.entries(options.overrides ?? {})) {
     if (value && typeof value === 'object' && !Array.isArray(value)) Object.assign(section(name), value);
     else (merged as Record<string, unknown>)[name] = value;
@@ -164,16 +189,4 @@ function numberFromEnv(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new ConfigError(`${name} must be a number, got "${value}"`);
   return n;
-}
-
-function valueNote(input: unknown, path: readonly PropertyKey[]): string {
-  let value: unknown = input;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return '';
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  if (value === undefined) return '';
-  let text = JSON.stringify(value) ?? String(value);
-  if (/key/i.test(String(path.at(-1) ?? ''))) text = '"***"';
-  return ` (got ${text.length > 60 ? `${text.slice(0, 57)}...` : text})`;
 }

@@ -12,7 +12,10 @@ import type { Clock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
 import type { Random } from '../engine/random.js';
 import { packageRoot } from '../package-root.js';
-import { loadRotationDefaults, type ModelDefaults } from '../registry/rotation-defaults.js';
+import { type Reconciler, startReconciler } from '../reconcile/reconciler.js';
+import { fetchModels } from '../registry/fetch-models.js';
+import { defaultRegistryPath, loadRegistry } from '../registry/registry-file.js';
+import { type ModelDefaults, rotationDefaultsFrom } from '../registry/rotation-defaults.js';
 import { createRotor, type Rotor } from '../router/create-rotor.js';
 import type { ModelOptions } from '../router/rotor-options.js';
 import { type Simulator, startSimulator } from '../sim/simulator.js';
@@ -40,6 +43,8 @@ export interface Gateway {
   /** The in-process simulator, when simulated. */
   readonly simulator: Simulator | undefined;
   readonly config: GatewayConfig;
+  /** Keeps the rotation in step with the live model list, when enabled (`reconcile.enabled`). */
+  readonly reconciler: Reconciler | undefined;
   /** Stop accepting, drain in-flight requests (up to the configured drain time), then stop everything. */
   close(): Promise<{ drained: number; aborted: number }>;
 }
@@ -56,7 +61,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         censor: '***',
       },
     });
-  const registry = await loadRotationDefaults(config.registry);
+  const registryFile = (await loadRegistry(config.registry ?? defaultRegistryPath())).registry;
+  const registry = rotationDefaultsFrom(registryFile);
   const simulated = !config.upstream.apiKey;
   const simulator = simulated
     ? await startSimulator({
@@ -65,6 +71,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         seed: config.sim.seed,
         latencyScale: config.sim.latencyScale,
         ...(config.sim.scenario ? { scenarioFile: config.sim.scenario } : {}),
+        ...(config.sim.modelsFile ? { modelsFile: config.sim.modelsFile } : {}),
         ...(deps.clock ? { clock: deps.clock } : {}),
       })
     : undefined;
@@ -106,6 +113,28 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const metrics = new GatewayMetrics(rotor.engine, { simulated, version: VERSION });
   const known = (id: string) => registry.models.has(id) || rotor.engine.knownModels().includes(id);
   const upstreamInfo = { baseUrl: simulator ? simulator.url : config.upstream.baseUrl, simulated };
+  // In the background: the gateway serves at once, and no request waits for the model list.
+  const reconciler =
+    (config.reconcile.enabled ?? (!simulated || config.sim.modelsFile !== undefined))
+      ? startReconciler({
+          engine: rotor.engine,
+          fetchModels: async (signal) =>
+            (
+              await fetchModels(upstreamInfo.baseUrl, {
+                signal,
+                timeoutMs: config.reconcile.timeoutMs,
+                apiKey: config.upstream.apiKey ?? SIMULATED_KEY,
+              })
+            ).models,
+          baseUrl: upstreamInfo.baseUrl,
+          registry: registryFile.models,
+          pinned: pinned !== undefined,
+          intervalMs: config.reconcile.intervalMs,
+          timeoutMs: config.reconcile.timeoutMs,
+          clock: rotor.engine.clock,
+          logger,
+        })
+      : undefined;
 
   const status = () => {
     const s = rotor.status();
@@ -120,6 +149,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       models: s.metrics.models.map((m) => ({ ...m, registry: registryInfo(registry.models.get(m.model)) })),
       events: s.events.slice(-100),
       retryBudgetTokens: s.retryBudgetTokens,
+      reconcile: reconciler?.last() ?? null,
     };
   };
 
@@ -220,8 +250,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     simulated,
     simulator,
     config,
+    reconciler,
     close() {
       closing ??= (async () => {
+        reconciler?.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const result = await app.drain(config.server.drainTimeoutMs);

@@ -1,0 +1,314 @@
+/**
+ * The results as Markdown tables and hand-written SVG bar charts (no dependencies).
+ */
+
+const LABELS = {
+  direct: 'upstream direct',
+  proxy: 'bare undici proxy',
+  rotor: 'rotor',
+  rotorInfo: 'rotor (info logs)',
+  portkey: 'Portkey 1.15.2',
+};
+const COLORS = {
+  direct: '#9aa5b1',
+  proxy: '#5b8def',
+  rotor: '#1f9d55',
+  rotorInfo: '#6cc08b',
+  portkey: '#e8833a',
+  'seed algorithm': '#b36bd4',
+  'seed + breaker (60 s)': '#d4a5e8',
+  'Portkey-style fallback': '#e8833a',
+  oracle: '#9aa5b1',
+};
+
+const f = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+const ms = (x) => (Number.isFinite(x) ? (x < 10 ? x.toFixed(3) : x.toFixed(1)) : 'n/a');
+const cellName = (c) => `${c.mode === 'json' ? 'non-streaming' : 'streaming'}, ${c.connections} conn`;
+
+export function evaluateTargets(results) {
+  const targets = [];
+  const o = results.overhead;
+  if (o) {
+    for (const cell of o.cells) {
+      if (Number.isFinite(cell.rotorVsProxy))
+        targets.push({
+          target: `throughput ≥ 0.75 × bare proxy (${cellName(cell)})`,
+          value: `${f(cell.rotorVsProxy, 2)} ×`,
+          met: cell.rotorVsProxy >= 0.75,
+        });
+      if (Number.isFinite(cell.rotorVsPortkey))
+        targets.push({
+          target: `throughput ≥ 10 × Portkey (${cellName(cell)})`,
+          value: `${f(cell.rotorVsPortkey, 1)} ×`,
+          met: cell.rotorVsPortkey >= 10,
+        });
+      if (cell.connections === 1)
+        targets.push({
+          target: `added p50 ≤ 0.5 ms vs direct (${cellName(cell)})`,
+          value: `${ms(cell.rows.rotor.addedP50Ms)} ms (bare proxy: ${ms(cell.rows.proxy?.addedP50Ms)} ms)`,
+          met: cell.rows.rotor.addedP50Ms <= 0.5,
+        });
+    }
+  }
+  const s = results.streams?.results?.rotor;
+  if (s) {
+    const worst = Math.max(s.peakRssMb, s.rssAllOpenMb);
+    targets.push({
+      target: `RSS ≤ 120 MB with ${results.streams.streams} concurrent streams`,
+      value: `${f(s.rssAllOpenMb)} MB all open, ${f(s.peakRssMb)} MB peak`,
+      met: worst <= 120 && s.completed === results.streams.streams,
+    });
+  }
+  const r = results.routing;
+  if (r) {
+    const rotor = r.rows.find((x) => x.router === 'rotor');
+    const oracle = r.rows.find((x) => x.router === 'oracle');
+    targets.push({
+      target: 'success ≥ oracle − 0.1 %',
+      value: `${f(rotor.successRate * 100, 2)} % vs ${f(oracle.successRate * 100, 2)} %`,
+      met: rotor.successRate >= oracle.successRate - 0.001,
+    });
+    targets.push({
+      target: '≤ 1.1 upstream attempts per success',
+      value: f(rotor.attemptsPerSuccess, 3),
+      met: rotor.attemptsPerSuccess <= 1.1,
+    });
+    targets.push({
+      target: 'p50 latency within 10 % of the oracle',
+      value: `${f(rotor.p50LatencyMs / 1000, 2)} s vs ${f(oracle.p50LatencyMs / 1000, 2)} s`,
+      met: rotor.p50LatencyMs <= oracle.p50LatencyMs * 1.1,
+    });
+  }
+  return targets;
+}
+
+export function markdown(results) {
+  const out = [];
+  const m = results.meta;
+  out.push(`# rotor benchmarks — ${m.smoke ? 'smoke run' : 'latest run'}`);
+  out.push('');
+  out.push(
+    `${m.startedAt} · node ${m.machine.node} · ${m.machine.cpus} × ${m.machine.cpuModel} · ${m.machine.memoryGb} GB · ` +
+      `load average at start ${m.machine.loadAverage.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')} · ` +
+      `${m.durationS} s per cell × ${m.repeats} repeat(s), medians · whole run ${f(m.wallS)} s`,
+  );
+  out.push('');
+  out.push(
+    'Client (autocannon), servers and the upstream share the same cores; every server runs in its own ' +
+      'process on 127.0.0.1. Throughput runs turn the simulator’s free-model limits and rotor’s local quota ' +
+      'pacing (`engine.quota.freeRequestsPerMinute: 0`) off. See bench/README.md for what each cell means.',
+  );
+  out.push('');
+
+  const targets = evaluateTargets(results);
+  if (targets.length) {
+    out.push('## Targets');
+    out.push('');
+    out.push('| target | measured | met |');
+    out.push('| --- | --- | --- |');
+    for (const t of targets) out.push(`| ${t.target} | ${t.value} | ${t.met ? 'yes' : '**no**'} |`);
+    out.push('');
+  }
+
+  const o = results.overhead;
+  if (o) {
+    out.push('## 1. Overhead and throughput (zero-latency upstream)');
+    out.push('');
+    out.push('![throughput](throughput.svg)');
+    out.push('');
+    for (const cell of o.cells) {
+      out.push(`### ${cellName(cell)}`);
+      out.push('');
+      out.push('| server | req/s | p50 ms | p99 ms | added p50 vs direct, ms | peak RSS MB | failed |');
+      out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+      for (const s of o.servers) {
+        const row = cell.rows[s];
+        out.push(
+          `| ${LABELS[s]} | ${f(row.rps)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${s === 'direct' ? '—' : ms(row.addedP50Ms)} | ${s === 'direct' ? '(simulator)' : f(row.peakRssMb)} | ${row.failures} |`,
+        );
+      }
+      out.push('');
+    }
+    out.push('| cell | rotor / bare proxy (req/s) | rotor / Portkey (req/s) | rotor added p50 vs proxy, ms |');
+    out.push('| --- | ---: | ---: | ---: |');
+    for (const cell of o.cells)
+      out.push(
+        `| ${cellName(cell)} | ${f(cell.rotorVsProxy, 2)} | ${f(cell.rotorVsPortkey, 1)} | ${ms(cell.rotorAddedVsProxyP50Ms)} |`,
+      );
+    out.push('');
+    out.push(
+      `Idle RSS after start (MB): ${o.servers
+        .filter((s) => s !== 'direct')
+        .map((s) => `${LABELS[s]} ${f(o.idleRssMb[s])}`)
+        .join(' · ')}.`,
+    );
+    out.push('');
+  }
+
+  const st = results.streams;
+  if (st) {
+    out.push(`## 2. Memory with ${st.streams} concurrent streams`);
+    out.push('');
+    out.push(`Upstream: ${st.upstream}. RSS from /proc (VmRSS while all are open; VmHWM for the peak).`);
+    out.push('');
+    out.push('| server | completed | RSS idle MB | RSS all open MB | peak RSS MB | all open after |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const [s, r] of Object.entries(st.results))
+      out.push(
+        `| ${LABELS[s]} | ${r.completed}/${st.streams} | ${f(r.idleRssMb)} | ${f(r.rssAllOpenMb)} | ${f(r.peakRssMb)} | ${r.allOpenAfterMs ?? 'n/a'} ms |`,
+      );
+    out.push('');
+  }
+
+  const r = results.routing;
+  if (r) {
+    const sc = r.scenario;
+    out.push('## 3. Routing quality (a simulated day, virtual time)');
+    out.push('');
+    out.push('![routing](routing.svg)');
+    out.push('');
+    out.push(
+      `${sc.requests} requests over ${sc.hours} h (${sc.day}), deadline ${sc.deadlineMs / 1000} s each; account ` +
+        `${sc.account.perMinute}/min and ${sc.account.hasCredits ? 1000 : 50}/day free requests; bursts of ` +
+        `${sc.burstSize} at ${sc.bursts.join(', ')}; primary outage 13:00–${sc.primaryRecovery}. Scenario in bench/README.md.`,
+    );
+    out.push('');
+    out.push(
+      '| router | success | mean s | p50 s | p95 s | attempts / success | quota-counted attempts | failed attempts | answered by primary | first primary answer after recovery |',
+    );
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const row of r.rows)
+      out.push(
+        `| ${row.router} | ${f(row.successRate * 100, 2)} % | ${f(row.meanLatencyMs / 1000, 2)} | ${f(row.p50LatencyMs / 1000, 2)} | ${f(row.p95LatencyMs / 1000, 2)} | ${f(row.attemptsPerSuccess, 3)} | ${row.quotaAttempts} | ${row.failedAttempts} | ${f(row.servedByPrimary * 100, 1)} % | ${row.backOnPrimaryAfterRecoveryS === null ? 'never' : `+${f(row.backOnPrimaryAfterRecoveryS, 1)} s`} |`,
+      );
+    out.push('');
+    out.push(
+      'Failures by reason: ' +
+        r.rows
+          .map(
+            (row) =>
+              `${row.router}: ${
+                Object.entries(row.failures)
+                  .map(([k, v]) => `${v} ${k}`)
+                  .join(', ') || 'none'
+              }`,
+          )
+          .join(' · ') +
+        '.',
+    );
+    out.push('');
+  }
+
+  const p = results.profile;
+  if (p) {
+    out.push('## 4. CPU profile of rotor under load');
+    out.push('');
+    out.push(
+      `\`node --cpu-prof\`, 50 connections, non-streaming then streaming (${f(p.load.json)} / ${f(p.load.stream)} req/s while profiled); ` +
+        `${p.busyMs} ms of non-idle CPU sampled. Self time, % of non-idle:`,
+    );
+    out.push('');
+    out.push('| category | self % |');
+    out.push('| --- | ---: |');
+    for (const c of p.categories.slice(0, 12)) out.push(`| ${c.category} | ${c.selfPct} |`);
+    out.push('');
+    out.push('| rotor function (dist) | self % | inclusive % |');
+    out.push('| --- | ---: | ---: |');
+    for (const x of p.rotorSelf.slice(0, 10)) out.push(`| \`${x.function}\` ${x.location} | ${x.selfPct} | ${x.inclusivePct} |`);
+    out.push('');
+  }
+  if (results.notes?.length) {
+    out.push('## Notes');
+    out.push('');
+    for (const n of results.notes) out.push(`- ${n}`);
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function esc(s) {
+  return String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Horizontal grouped bars; each group scaled to its own maximum, values printed. */
+export function barChart({ title, subtitle, groups, format }) {
+  const width = 760;
+  const labelW = 170;
+  const barH = 16;
+  const gap = 4;
+  const groupGap = 26;
+  const top = subtitle ? 52 : 36;
+  let y = top;
+  const parts = [];
+  for (const g of groups) {
+    parts.push(`<text x="8" y="${y + 12}" font-weight="bold">${esc(g.label)}</text>`);
+    y += 18;
+    const max = Math.max(...g.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)), 1e-9);
+    for (const b of g.bars) {
+      const v = Number.isFinite(b.value) ? b.value : 0;
+      const w = Math.max(1, ((width - labelW - 110) * v) / max);
+      parts.push(`<text x="${labelW - 6}" y="${y + 12}" text-anchor="end">${esc(b.label)}</text>`);
+      parts.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${b.color ?? '#888'}"/>`);
+      parts.push(`<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 12}">${esc(format(b.value))}</text>`);
+      y += barH + gap;
+    }
+    y += groupGap - gap;
+  }
+  const height = y + 4;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    `<text x="8" y="20" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    subtitle ? `<text x="8" y="38" fill="#555">${esc(subtitle)}</text>` : '',
+    ...parts,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+export function charts(results) {
+  const out = {};
+  const o = results.overhead;
+  if (o) {
+    out['throughput.svg'] = barChart({
+      title: 'Requests per second (median), zero-latency upstream',
+      subtitle: 'Each group is scaled to its own fastest server.',
+      groups: o.cells.map((cell) => ({
+        label: cellName(cell),
+        bars: o.servers.map((s) => ({ label: LABELS[s], value: cell.rows[s].rps, color: COLORS[s] })),
+      })),
+      format: (v) => `${f(v)} req/s`,
+    });
+    out['latency.svg'] = barChart({
+      title: 'p50 latency (median), ms — lower is better',
+      subtitle: 'Each group is scaled to its own slowest server.',
+      groups: o.cells.map((cell) => ({
+        label: cellName(cell),
+        bars: o.servers.map((s) => ({ label: LABELS[s], value: cell.rows[s].p50Ms, color: COLORS[s] })),
+      })),
+      format: (v) => `${ms(v)} ms`,
+    });
+  }
+  const r = results.routing;
+  if (r) {
+    out['routing.svg'] = barChart({
+      title: `Routing quality over a simulated day (${r.scenario.requests} requests)`,
+      groups: [
+        {
+          label: 'success rate, %',
+          bars: r.rows.map((row) => ({ label: row.router, value: row.successRate * 100, color: COLORS[row.router] })),
+        },
+        {
+          label: 'upstream attempts per success (lower is better)',
+          bars: r.rows.map((row) => ({ label: row.router, value: row.attemptsPerSuccess, color: COLORS[row.router] })),
+        },
+        {
+          label: 'p95 latency, s (lower is better)',
+          bars: r.rows.map((row) => ({ label: row.router, value: row.p95LatencyMs / 1000, color: COLORS[row.router] })),
+        },
+      ],
+      format: (v) => f(v, 2),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,307 @@
+/**
+ * `rotor status`'s view of a gateway's `GET /v1/rotor/status`, pure: the schema of what it reads
+ * (loose: a newer gateway may send more) and the text it prints — a few header lines, then one
+ * row per model in rotation order.
+ */
+import { z } from 'zod';
+import { type Colour, type Column, formatTable, paint } from './format-table.js';
+
+const nullableNumber = z.number().nullable();
+
+const modelSchema = z.looseObject({
+  model: z.string(),
+  totalRequests: z.number(),
+  recentSuccessRate: z.number(),
+  latencyP50Ms: nullableNumber,
+  latencyP95Ms: nullableNumber,
+  breakerState: z.enum(['closed', 'open', 'half_open']),
+  breakerOpenUntilMs: nullableNumber,
+  cooldownUntilMs: nullableNumber,
+  cooldownReason: z.string().nullable(),
+  cooldownDetail: z.string().nullable(),
+  inFlight: z.number(),
+  slowStartLimit: nullableNumber.optional(),
+  retired: z.looseObject({ atMs: z.number(), reason: z.string() }).nullable(),
+  available: z.boolean(),
+  unavailableReason: z
+    .looseObject({ reason: z.string(), detail: z.string().optional(), untilMs: z.number().optional() })
+    .nullable(),
+});
+
+const accountSchema = z.looseObject({
+  account: z.string(),
+  minuteUsed: z.number(),
+  minuteLimit: nullableNumber,
+  minuteResetMs: z.number(),
+  dayUsed: z.number(),
+  dayLimit: nullableNumber,
+  dayResetMs: z.number(),
+  blockedUntilMs: nullableNumber,
+  blockedScope: z.string().nullable(),
+  blockedDetail: z.string().nullable(),
+});
+
+const reconcileChangeSchema = z.looseObject({
+  type: z.string(),
+  model: z.string().optional(),
+  reason: z.string().optional(),
+  status: z.string().optional(),
+  added: z.array(z.string()).optional(),
+  removed: z.array(z.string()).optional(),
+});
+
+export const gatewayStatusSchema = z.looseObject({
+  rotor: z.looseObject({
+    version: z.string(),
+    simulated: z.boolean(),
+    startedAtMs: z.number().optional(),
+    upstream: z.string().optional(),
+  }),
+  atMs: z.number(),
+  currentModel: z.string().nullable(),
+  rotation: z.array(z.string()),
+  pinnedOrder: z.boolean().optional(),
+  system: z.looseObject({
+    totalRotations: z.number(),
+    resetsToPrimary: z.number(),
+    requests: z.looseObject({
+      total: z.number(),
+      successRate: z.number(),
+      firstTrySuccessRate: z.number(),
+      meanAttempts: z.number().optional(),
+    }),
+    accounts: z.array(accountSchema),
+  }),
+  models: z.array(modelSchema),
+  /** Added by the reconciler; absent from gateways that predate it, null before its first run. */
+  reconcile: z
+    .looseObject({
+      atMs: z.number(),
+      ok: z.boolean(),
+      error: z.string().optional(),
+      baseUrl: z.string().optional(),
+      changes: z.array(reconcileChangeSchema),
+    })
+    .nullable()
+    .optional(),
+});
+
+export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;
+type ModelStatus = GatewayStatus['models'][number];
+type ReconcileChange = NonNullable<GatewayStatus['reconcile']>['changes'][number];
+
+export interface StatusFormatOptions {
+  colour: boolean;
+  /** The gateway's address, for the header. */
+  url: string;
+  /** `HH:MM:SS` of an epoch-ms time. Default: local time. */
+  clockTime?: (epochMs: number) => string;
+}
+
+type StateKind = 'available' | 'cooling' | 'open' | 'half-open' | 'retired' | 'unavailable';
+
+interface Row {
+  position: string;
+  status: ModelStatus;
+  state: StateKind;
+  stateText: string;
+}
+
+const STATE_COLOURS: Record<StateKind, Colour> = {
+  available: 'green',
+  cooling: 'yellow',
+  open: 'red',
+  'half-open': 'cyan',
+  retired: 'dim',
+  unavailable: 'yellow',
+};
+
+export function formatStatus(status: GatewayStatus, options: StatusFormatOptions): string {
+  const clock = options.clockTime ?? localClockTime;
+  const lines = [...headerLines(status, options, clock), ''];
+  const rows = tableRows(status, clock);
+  lines.push(formatTable(statusColumns(), rows, { colour: options.colour }));
+  const hidden = status.models.length - rows.length;
+  lines.push(
+    paint(
+      `* = current model. SUCCESS over recent requests; P50/P95 total latency.` +
+        (hidden > 0 ? ` ${hidden} other known model(s) not in the rotation and unused are not shown.` : ''),
+      'dim',
+      options.colour,
+    ),
+  );
+  return lines.join('\n');
+}
+
+function headerLines(status: GatewayStatus, options: StatusFormatOptions, clock: (ms: number) => string): string[] {
+  const { rotor, system } = status;
+  const colour = options.colour;
+  const mode = rotor.simulated
+    ? paint('SIMULATED (no OPENROUTER_API_KEY)', 'yellow', colour)
+    : `upstream ${rotor.upstream ?? 'unknown'}`;
+  const uptime = rotor.startedAtMs === undefined ? '' : ` · up ${duration(status.atMs - rotor.startedAtMs)}`;
+  const lines = [`rotor ${rotor.version} at ${options.url} · ${mode}${uptime}`];
+
+  const index = status.currentModel === null ? -1 : status.rotation.indexOf(status.currentModel);
+  const current =
+    status.currentModel === null
+      ? paint('no model available', 'red', colour)
+      : `${paint(status.currentModel, 'bold', colour)}${index >= 0 ? ` (#${index + 1} of ${status.rotation.length})` : ''}`;
+  lines.push(
+    `current ${current} · ${plural(system.totalRotations, 'rotation')} · ` +
+      `${plural(system.resetsToPrimary, 'reset')} to primary${status.pinnedOrder ? ' · pinned order' : ''}`,
+  );
+
+  const r = system.requests;
+  lines.push(
+    `requests ${r.total} · success ${percent(r.successRate)} · first try ${percent(r.firstTrySuccessRate)}` +
+      (r.meanAttempts !== undefined && r.total > 0 ? ` · ${r.meanAttempts.toFixed(2)} attempts/request` : ''),
+  );
+
+  for (const account of system.accounts) {
+    const minute = `${account.minuteUsed}${account.minuteLimit === null ? '' : `/${account.minuteLimit}`} this minute (reset ${clock(account.minuteResetMs)})`;
+    const day = `${account.dayUsed}${account.dayLimit === null ? '' : `/${account.dayLimit}`} today (reset ${clock(account.dayResetMs)})`;
+    let line = `quota ${account.account}: ${minute}, ${day}`;
+    if (account.blockedUntilMs !== null && account.blockedUntilMs > status.atMs) {
+      const why = [account.blockedScope, account.blockedDetail].filter(Boolean).join(': ');
+      line += ` · ${paint(`BLOCKED until ${clock(account.blockedUntilMs)}${why ? ` (${why})` : ''}`, 'red', colour)}`;
+    }
+    lines.push(line);
+  }
+
+  if (status.reconcile === null) lines.push('model list: not reconciled yet');
+  else if (status.reconcile !== undefined) lines.push(...reconcileLines(status.reconcile, status.atMs, colour, clock));
+  return lines;
+}
+
+function reconcileLines(
+  reconcile: NonNullable<GatewayStatus['reconcile']>,
+  nowMs: number,
+  colour: boolean,
+  clock: (ms: number) => string,
+): string[] {
+  const when = `${clock(reconcile.atMs)} (${duration(nowMs - reconcile.atMs)} ago)`;
+  const source = reconcile.baseUrl ? ` with ${reconcile.baseUrl}` : '';
+  if (!reconcile.ok) {
+    return [`model list: reconcile${source} failed at ${when}: ${paint(reconcile.error ?? 'unknown error', 'red', colour)}`];
+  }
+  const count = reconcile.changes.length;
+  const lines = [
+    `model list: reconciled${source} at ${when}: ${count === 0 ? 'no changes' : plural(count, 'change')}`,
+  ];
+  for (const change of reconcile.changes) lines.push(`  ${describeChange(change)}`);
+  return lines;
+}
+
+/** `retired x: reason`, `added x (untested)`, `order: reason (+2 −1)`. */
+function describeChange(change: ReconcileChange): string {
+  if (change.type === 'order') {
+    const delta = `+${change.added?.length ?? 0} −${change.removed?.length ?? 0}`;
+    return `order changed (${delta})${change.reason ? `: ${change.reason}` : ''}`;
+  }
+  const status = change.status ? ` (${change.status})` : '';
+  const reason = change.reason ? `: ${change.reason}` : '';
+  return `${change.type} ${change.model ?? ''}${status}${reason}`;
+}
+
+function tableRows(status: GatewayStatus, clock: (ms: number) => string): Row[] {
+  const byModel = new Map(status.models.map((m) => [m.model, m]));
+  const rows: Row[] = [];
+  status.rotation.forEach((id, index) => {
+    const m = byModel.get(id);
+    if (m === undefined) return;
+    rows.push(row(`${index + 1}${id === status.currentModel ? '*' : ''}`, m, status.atMs, clock));
+  });
+  const inRotation = new Set(status.rotation);
+  for (const m of status.models) {
+    if (!inRotation.has(m.model) && (m.totalRequests > 0 || m.inFlight > 0)) {
+      rows.push(row(`-${m.model === status.currentModel ? '*' : ''}`, m, status.atMs, clock));
+    }
+  }
+  return rows;
+}
+
+function row(position: string, m: ModelStatus, nowMs: number, clock: (ms: number) => string): Row {
+  const { state, text } = describeState(m, nowMs, clock);
+  return { position, status: m, state, stateText: text };
+}
+
+/** What one model is doing now, most decisive first. */
+export function describeState(
+  m: ModelStatus,
+  nowMs: number,
+  clock: (ms: number) => string,
+): { state: StateKind; text: string } {
+  if (m.retired) return { state: 'retired', text: `retired (${m.retired.reason})` };
+  if (m.breakerState === 'open') {
+    const until = m.breakerOpenUntilMs === null ? '' : ` until ${clock(m.breakerOpenUntilMs)}`;
+    return { state: 'open', text: `open${until}` };
+  }
+  if (m.breakerState === 'half_open') return { state: 'half-open', text: 'half-open' };
+  if (m.cooldownUntilMs !== null && m.cooldownUntilMs > nowMs) {
+    const why = m.cooldownDetail ?? m.cooldownReason;
+    return { state: 'cooling', text: `cooling until ${clock(m.cooldownUntilMs)}${why ? ` (${why})` : ''}` };
+  }
+  if (!m.available && m.unavailableReason) {
+    const reason = m.unavailableReason;
+    const until = reason.untilMs === undefined ? '' : ` until ${clock(reason.untilMs)}`;
+    return {
+      state: 'unavailable',
+      text: `unavailable${until} (${reason.detail ? `${reason.reason}: ${reason.detail}` : reason.reason})`,
+    };
+  }
+  const slowStart = m.slowStartLimit == null ? '' : ` (slow start: ${m.slowStartLimit} at once)`;
+  return { state: 'available', text: `available${slowStart}` };
+}
+
+function statusColumns(): Column<Row>[] {
+  const used = (row: Row) => row.status.totalRequests > 0;
+  return [
+    { header: '#', value: (row) => row.position },
+    { header: 'MODEL', value: (row) => row.status.model },
+    { header: 'STATE', value: (row) => row.stateText, colour: (row) => STATE_COLOURS[row.state] },
+    {
+      header: 'SUCCESS',
+      value: (row) => (used(row) ? percent(row.status.recentSuccessRate) : '—'),
+      align: 'right',
+      colour: (row) => (used(row) ? successColour(row.status.recentSuccessRate) : undefined),
+    },
+    { header: 'P50', value: (row) => ms(row.status.latencyP50Ms), align: 'right' },
+    { header: 'P95', value: (row) => ms(row.status.latencyP95Ms), align: 'right' },
+    { header: 'REQUESTS', value: (row) => String(row.status.totalRequests), align: 'right' },
+    { header: 'IN-FLIGHT', value: (row) => String(row.status.inFlight), align: 'right' },
+  ];
+}
+
+function successColour(rate: number): Colour {
+  return rate >= 0.95 ? 'green' : rate >= 0.8 ? 'yellow' : 'red';
+}
+
+function ms(value: number | null): string {
+  if (value === null) return '—';
+  return value < 10_000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
+}
+
+function percent(fraction: number): string {
+  return `${Math.round(fraction * 1000) / 10} %`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** `45s`, `3m12s`, `2h05m`, `3d04h`. */
+function duration(msValue: number): string {
+  const seconds = Math.max(0, Math.floor(msValue / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h${String(minutes % 60).padStart(2, '0')}m`;
+  return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, '0')}h`;
+}
+
+/** `14:03:27`, local time. */
+export function localClockTime(epochMs: number): string {
+  return new Date(epochMs).toTimeString().slice(0, 8);
+}

@@ -1,0 +1,360 @@
+/**
+ * An in-process `ChatTransport` that lives in virtual time: the OpenRouter simulator's world (free
+ * quota, per-model caps, scripted 429 bursts and outages, per-model latency) without sockets, so a
+ * whole day of traffic replays in seconds under a `ManualClock`.
+ *
+ * Refusals are built with the simulator's own OpenRouter bodies and passed through rotor's real
+ * classifier, so every `UpstreamFailure` is exactly what `UpstreamClient` would raise for that
+ * answer. Outcomes are pure functions of (model, time, counters): `peek()` tells what an attempt
+ * would get without making it — the view of a clairvoyant "oracle" router in benchmarks.
+ */
+import type { ChatCompletionChunk } from '../chat/chat-types.js';
+import type { Clock } from '../engine/clock.js';
+import type { Failure } from '../engine/failure.js';
+import type { ChatTransport, TransportRequest } from '../upstream/chat-transport.js';
+import { UpstreamFailure } from '../upstream/chat-transport.js';
+import { classifyHttpError } from '../upstream/classify.js';
+import { FREE_PER_DAY_WITH_CREDITS, FREE_PER_DAY_WITHOUT_CREDITS } from './account-limits.js';
+import { hashString } from './hash.js';
+import {
+  freeModelsLimit,
+  genericRateLimit,
+  modelCap,
+  noEndpoints,
+  type SimResponse,
+  serverError,
+  upstreamRateLimit,
+} from './openrouter-bodies.js';
+import { WindowCounter, type WindowRefusal, windowEndMs } from './quota-window.js';
+
+/** A model as the virtual upstream serves it. `SimModel` objects (the simulator's defaults) fit. */
+export interface VirtualModel {
+  id: string;
+  /** Time to first token, ms. */
+  ttftMs: number;
+  tokensPerSecond: number;
+  /** Subject to the account's free quota. Default: the id ends with `:free`. */
+  free?: boolean;
+  /** OpenRouter's own cap on the model, requests per minute / per UTC day. */
+  limitRpm?: number;
+  limitRpd?: number;
+  provider?: string;
+}
+
+interface FaultBase {
+  /** Model id, or `*` for every model. */
+  model: string;
+  /** Window, ms since the transport's origin (t = 0): from inclusive, to exclusive. */
+  fromMs: number;
+  toMs: number;
+  /** Chance that an attempt inside the window is hit (0–1, default 1), drawn from a hash of (seed, fault, model, time). */
+  probability?: number;
+}
+
+/** A scripted upstream fault, in the simulator's fault vocabulary. */
+export type VirtualFault =
+  /** The provider pool is exhausted: 429 "temporarily rate-limited upstream", with `Retry-After` when set. */
+  | (FaultBase & { kind: 'upstream_rate_limit'; retryAfterSeconds?: number })
+  /** The bare documented 429 "Rate limit exceeded". */
+  | (FaultBase & { kind: 'rate_limited' })
+  /** An outage: 500/502/503 (default 503). */
+  | (FaultBase & { kind: 'server_error'; status?: 500 | 502 | 503 });
+
+export interface VirtualAccount {
+  /** Enforce the free-model limits at all (default true). */
+  freeLimits?: boolean;
+  /** 1000 free requests a day instead of 50 (default false). */
+  hasCredits?: boolean;
+  /** Default 20. */
+  perMinute?: number;
+  /** Default 50, or 1000 with credits. */
+  perDay?: number;
+}
+
+export interface VirtualTransportOptions {
+  clock: Clock;
+  models: readonly VirtualModel[];
+  faults?: readonly VirtualFault[];
+  account?: VirtualAccount;
+  /** Tokens in every answer (default 60, the size the seed's mean latencies are taken to include). */
+  completionTokens?: number;
+  /** How long a refused or failed attempt takes to come back, ms (default 250). */
+  errorLatencyMs?: number;
+  /** Seed of the probability draws (default 1). */
+  seed?: number;
+  /** t = 0 of fault windows, epoch ms (default: the clock's time at construction). */
+  originMs?: number;
+}
+
+export type VirtualOutcome =
+  | 'ok'
+  | 'model_not_found'
+  | 'account_minute_limit'
+  | 'account_day_limit'
+  | 'model_cap'
+  | 'upstream_rate_limit'
+  | 'rate_limited'
+  | 'server_error'
+  | 'timeout'
+  | 'cancelled';
+
+export interface VirtualAttempt {
+  /** Ms since the origin when the attempt reached the upstream. */
+  timeMs: number;
+  model: string;
+  outcome: VirtualOutcome;
+  /** HTTP status answered (200 for streams that then failed or were cancelled). */
+  status: number;
+  /** Whether the attempt got past the account gate and so used up free quota. */
+  countedAgainstQuota: boolean;
+  /** Ms since the origin when the attempt ended; undefined while it runs. */
+  endMs?: number;
+}
+
+/** What an attempt at a given instant would get. */
+export type Verdict =
+  | { ok: true; latencyMs: number }
+  | { ok: false; outcome: Exclude<VirtualOutcome, 'ok' | 'timeout' | 'cancelled'>; failure: Failure };
+
+interface Decision {
+  outcome: Exclude<VirtualOutcome, 'timeout' | 'cancelled'>;
+  response?: SimResponse;
+  counted: boolean;
+  /** Counters to bump if the attempt is made (a refusal counts nothing). */
+  admits: Array<readonly [WindowCounter, number]>;
+}
+
+const DEFAULT_ERROR_LATENCY_MS = 250;
+const DEFAULT_COMPLETION_TOKENS = 60;
+const USER_ID = 'user_2virtualAccount00000000000';
+
+export class VirtualTransport implements ChatTransport {
+  readonly originMs: number;
+  private readonly clock: Clock;
+  private readonly models: Map<string, VirtualModel>;
+  private readonly faults: readonly VirtualFault[];
+  private readonly freeLimits: boolean;
+  private readonly hasCredits: boolean;
+  private readonly perMinute: number;
+  private readonly perDay: number;
+  private readonly completionTokens: number;
+  private readonly errorLatencyMs: number;
+  private readonly seed: number;
+  private readonly accountMinute = new WindowCounter('minute');
+  private readonly accountDay = new WindowCounter('day');
+  private readonly capMinute = new Map<string, WindowCounter>();
+  private readonly capDay = new Map<string, WindowCounter>();
+  private readonly log: VirtualAttempt[] = [];
+  private generation = 0;
+
+  constructor(options: VirtualTransportOptions) {
+    this.clock = options.clock;
+    this.models = new Map(options.models.map((m) => [m.id, m]));
+    this.faults = options.faults ?? [];
+    const account = options.account ?? {};
+    this.freeLimits = account.freeLimits ?? true;
+    this.hasCredits = account.hasCredits ?? false;
+    this.perMinute = account.perMinute ?? 20;
+    this.perDay =
+      account.perDay ?? (this.hasCredits ? FREE_PER_DAY_WITH_CREDITS : FREE_PER_DAY_WITHOUT_CREDITS);
+    this.completionTokens = options.completionTokens ?? DEFAULT_COMPLETION_TOKENS;
+    this.errorLatencyMs = options.errorLatencyMs ?? DEFAULT_ERROR_LATENCY_MS;
+    this.seed = options.seed ?? 1;
+    this.originMs = options.originMs ?? this.clock.now();
+  }
+
+  /** Every attempt so far, in arrival order (a copy; records of running attempts fill in `endMs` later). */
+  attempts(): VirtualAttempt[] {
+    return this.log.slice();
+  }
+
+  /** How long a successful answer from `model` takes, ms: time to first token plus the answer at its speed. */
+  answerMs(model: string): number {
+    const m = this.models.get(model);
+    if (!m) return Number.POSITIVE_INFINITY;
+    return m.ttftMs + this.generationMs(m);
+  }
+
+  /** Free requests the account has used in the current minute and UTC day. */
+  quotaUsed(atMs = this.clock.now()): { minute: number; day: number } {
+    return { minute: this.accountMinute.used(atMs), day: this.accountDay.used(atMs) };
+  }
+
+  /** What an attempt on `model` at `atMs` (default now) would get, without making it or counting anything. */
+  peek(model: string, atMs = this.clock.now()): Verdict {
+    const decision = this.decide(model, atMs);
+    if (decision.outcome === 'ok') return { ok: true, latencyMs: this.answerMs(model) };
+    return { ok: false, outcome: decision.outcome, failure: this.classify(decision.response!, atMs) };
+  }
+
+  async openStream(req: TransportRequest): Promise<AsyncIterable<ChatCompletionChunk>> {
+    const { signal } = req;
+    if (signal?.aborted) throw signal.reason;
+    const nowMs = this.clock.now();
+    const decision = this.decide(req.model, nowMs);
+    for (const [counter] of decision.admits) counter.add(nowMs);
+    const record: VirtualAttempt = {
+      timeMs: nowMs - this.originMs,
+      model: req.model,
+      outcome: decision.outcome,
+      status: decision.response?.status ?? 200,
+      countedAgainstQuota: decision.counted,
+    };
+    this.log.push(record);
+
+    if (decision.outcome !== 'ok') {
+      await this.wait(this.errorLatencyMs, signal, record);
+      record.endMs = this.clock.now() - this.originMs;
+      throw new UpstreamFailure(this.classify(decision.response!, this.clock.now()));
+    }
+
+    const model = this.models.get(req.model)!;
+    const generationMs = this.generationMs(model);
+    const { firstTokenMs, totalMs } = req.timeouts;
+    if (model.ttftMs > firstTokenMs || model.ttftMs + generationMs > totalMs) {
+      const firstTokenLate = model.ttftMs > firstTokenMs;
+      await this.wait(firstTokenLate ? firstTokenMs : totalMs, signal, record);
+      record.outcome = 'timeout';
+      record.endMs = this.clock.now() - this.originMs;
+      const phase = firstTokenLate ? 'first_token' : 'total';
+      throw new UpstreamFailure({
+        kind: 'timeout',
+        phase,
+        message: firstTokenLate
+          ? `No first token within ${firstTokenMs} ms`
+          : `No answer within ${totalMs} ms`,
+      });
+    }
+    return this.answer(model, generationMs, nowMs, signal, record);
+  }
+
+  private async *answer(
+    model: VirtualModel,
+    generationMs: number,
+    startedMs: number,
+    signal: AbortSignal | undefined,
+    record: VirtualAttempt,
+  ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+    const id = `gen-virtual-${++this.generation}`;
+    const created = Math.floor(startedMs / 1000);
+    const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: 'stop' | null = null) => ({
+      id,
+      object: 'chat.completion.chunk' as const,
+      created,
+      model: model.id,
+      ...(model.provider ? { provider: model.provider } : {}),
+      choices: [{ index: 0, delta, finish_reason: finish }],
+    });
+    const tokens = this.completionTokens;
+    // Two waits per answer keep a simulated day cheap: the first token, then the rest at the model's speed.
+    await this.wait(model.ttftMs, signal, record);
+    yield chunk({ role: 'assistant', content: 'Virtual' });
+    await this.wait(generationMs, signal, record);
+    if (tokens > 1) yield chunk({ content: ' answer'.repeat(tokens - 1) });
+    yield chunk({}, 'stop');
+    yield {
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model: model.id,
+      choices: [],
+      usage: { prompt_tokens: 8, completion_tokens: tokens, total_tokens: 8 + tokens },
+    };
+    record.endMs = this.clock.now() - this.originMs;
+  }
+
+  /** The gates in the simulator's order: model known, account quota, model cap, scripted faults, answer. */
+  private decide(modelId: string, nowMs: number): Decision {
+    const model = this.models.get(modelId);
+    if (!model)
+      return { outcome: 'model_not_found', response: noEndpoints(modelId), counted: false, admits: [] };
+    const admits: Array<readonly [WindowCounter, number]> = [];
+    const free = model.free ?? modelId.endsWith(':free');
+    if (free && this.freeLimits) {
+      const refusal = firstFull(
+        [
+          [this.accountDay, this.perDay],
+          [this.accountMinute, this.perMinute],
+        ],
+        nowMs,
+      );
+      if (refusal) {
+        return {
+          outcome: refusal.unit === 'day' ? 'account_day_limit' : 'account_minute_limit',
+          response: freeModelsLimit(refusal, { hasCredits: this.hasCredits, userId: USER_ID }),
+          counted: false,
+          admits: [],
+        };
+      }
+    }
+    if (free) admits.push([this.accountDay, this.perDay], [this.accountMinute, this.perMinute]);
+
+    const caps: Array<readonly [WindowCounter, number]> = [];
+    if (model.limitRpd !== undefined) caps.push([counterOf(this.capDay, modelId, 'day'), model.limitRpd]);
+    if (model.limitRpm !== undefined)
+      caps.push([counterOf(this.capMinute, modelId, 'minute'), model.limitRpm]);
+    const capRefusal = firstFull(caps, nowMs);
+    if (capRefusal) {
+      const slug = modelId.replace(/:free$/, '');
+      return { outcome: 'model_cap', response: modelCap(modelId, slug, capRefusal), counted: free, admits };
+    }
+    admits.push(...caps);
+
+    const t = nowMs - this.originMs;
+    for (let i = 0; i < this.faults.length; i++) {
+      const fault = this.faults[i]!;
+      if (fault.model !== '*' && fault.model !== modelId) continue;
+      if (t < fault.fromMs || t >= fault.toMs) continue;
+      const p = fault.probability ?? 1;
+      if (p < 1 && hashString(`${modelId}@${nowMs}`, this.seed * 7919 + i) / 4294967296 >= p) continue;
+      const provider = model.provider ?? 'Chutes';
+      const response =
+        fault.kind === 'upstream_rate_limit'
+          ? upstreamRateLimit(modelId, provider, USER_ID, fault.retryAfterSeconds)
+          : fault.kind === 'rate_limited'
+            ? genericRateLimit()
+            : serverError(fault.status ?? 503, provider);
+      return { outcome: fault.kind, response, counted: free, admits };
+    }
+    return { outcome: 'ok', counted: free, admits };
+  }
+
+  private classify(response: SimResponse, nowMs: number): Failure {
+    return classifyHttpError(response.status, response.headers, JSON.stringify(response.body), nowMs);
+  }
+
+  private generationMs(model: VirtualModel): number {
+    return Math.round((this.completionTokens / model.tokensPerSecond) * 1000);
+  }
+
+  private async wait(ms: number, signal: AbortSignal | undefined, record: VirtualAttempt): Promise<void> {
+    try {
+      await this.clock.sleep(ms, signal);
+    } catch (err) {
+      record.outcome = 'cancelled';
+      record.endMs = this.clock.now() - this.originMs;
+      throw err;
+    }
+  }
+}
+
+function counterOf(map: Map<string, WindowCounter>, id: string, unit: 'minute' | 'day'): WindowCounter {
+  let counter = map.get(id);
+  if (!counter) {
+    counter = new WindowCounter(unit);
+    map.set(id, counter);
+  }
+  return counter;
+}
+
+/** The first full window among `limits` at `nowMs`, without counting anything. */
+function firstFull(
+  limits: ReadonlyArray<readonly [WindowCounter, number]>,
+  nowMs: number,
+): WindowRefusal | undefined {
+  for (const [counter, limit] of limits) {
+    if (counter.used(nowMs) >= limit)
+      return { unit: counter.unit, limit, resetMs: windowEndMs(counter.unit, nowMs) };
+  }
+  return undefined;
+}
