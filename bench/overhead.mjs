@@ -5,15 +5,19 @@
  * the median over repeats, and differences and ratios are taken between runs of the same repeat.
  */
 import { median, runLoad } from './lib/load.mjs';
-import { memoryOf, resetPeak, sampleRss } from './lib/servers.mjs';
+import { cpuTimeMs, memoryOf, resetPeak, sampleRss } from './lib/servers.mjs';
 import { SERVERS, startUpstream } from './lib/targets.mjs';
 
-export const CELLS = [
+const ALL_CELLS = [
   { mode: 'json', connections: 1 },
   { mode: 'json', connections: 50 },
   { mode: 'stream', connections: 1 },
   { mode: 'stream', connections: 50 },
 ];
+/** `BENCH_CELLS=json:50,stream:50` keeps only those cells (for quick before/after comparisons). */
+export const CELLS = process.env.BENCH_CELLS
+  ? ALL_CELLS.filter((c) => process.env.BENCH_CELLS.split(',').includes(`${c.mode}:${c.connections}`))
+  : ALL_CELLS;
 
 export async function runOverhead({
   durationS,
@@ -41,10 +45,7 @@ export async function runOverhead({
 
     log(`overhead: warming up ${servers.length} servers (${warmupS} s each per mode)`);
     for (const mode of ['json', 'stream']) {
-      for (const name of servers) {
-        await runLoad({ ...target(name, mode), connections: 50, durationS: warmupS });
-        // Portkey needs longer to come to speed; nothing else is measured meanwhile.
-      }
+      for (const name of servers) await runLoad({ ...target(name, mode), connections: 50, durationS: warmupS });
     }
 
     const runs = []; // { repeat, mode, connections, server, rps, p50Ms, p99Ms, peakRssMb, ... }
@@ -57,13 +58,26 @@ export async function runOverhead({
           const pid = pidOf(name);
           const canReset = resetPeak(pid);
           const sampler = canReset ? undefined : sampleRss(pid);
+          const cpu0 = { server: cpuTimeMs(pid), upstream: cpuTimeMs(upstream.proc.pid) };
           const result = await runLoad({ ...target(name, cell.mode), connections: cell.connections, durationS });
           const sampled = sampler?.stop();
+          // CPU per answered request: the server's own, and what it made the upstream spend.
+          const cpuUsPerReq = ((cpuTimeMs(pid) - cpu0.server) * 1000) / Math.max(1, result.ok);
+          const upstreamCpuUsPerReq = ((cpuTimeMs(upstream.proc.pid) - cpu0.upstream) * 1000) / Math.max(1, result.ok);
           const peakRssMb = canReset ? memoryOf(pid).peakMb : sampled;
-          runs.push({ repeat, ...cell, server: name, ...result, peakRssMb });
+          runs.push({
+            repeat,
+            ...cell,
+            server: name,
+            ...result,
+            peakRssMb,
+            cpuUsPerReq: name === 'direct' ? 0 : cpuUsPerReq,
+            upstreamCpuUsPerReq,
+          });
           log(
             `  r${repeat + 1} ${cell.mode.padEnd(6)} c=${String(cell.connections).padEnd(2)} ${name.padEnd(9)} ` +
-              `${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(3)} ms  p99 ${result.p99Ms.toFixed(2)} ms` +
+              `${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(3)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
+              `cpu ${name === 'direct' ? '-' : cpuUsPerReq.toFixed(0)} + upstream ${upstreamCpuUsPerReq.toFixed(0)} µs/req` +
               (result.non2xx || result.errors ? `  non2xx ${result.non2xx} errors ${result.errors}` : ''),
           );
         }
@@ -95,6 +109,8 @@ export function summarise(servers, runs, repeats) {
         p50Ms: median(mine.map((r) => r.p50Ms)),
         p99Ms: median(mine.map((r) => r.p99Ms)),
         peakRssMb: Math.max(...mine.map((r) => r.peakRssMb)),
+        cpuUsPerReq: median(mine.map((r) => r.cpuUsPerReq)),
+        upstreamCpuUsPerReq: median(mine.map((r) => r.upstreamCpuUsPerReq)),
         failures: mine.reduce((n, r) => n + r.non2xx + r.errors, 0),
         addedP50Ms:
           server === 'direct'
@@ -119,6 +135,7 @@ export function summarise(servers, runs, repeats) {
       rows,
       rotorVsProxy: ratio('rotor', 'proxy'),
       rotorVsPortkey: ratio('rotor', 'portkey'),
+      ...(servers.includes('rotorB') ? { comparedVsRotor: ratio('rotorB', 'rotor') } : {}),
       rotorAddedVsProxyP50Ms: servers.includes('proxy')
         ? perRepeat((i) => {
             const a = of('rotor', i);

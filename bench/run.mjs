@@ -6,6 +6,10 @@
  *   node bench/run.mjs --smoke    ~40 s sanity run for CI: writes bench/results/smoke.{json,md}
  *   --only overhead,streams,routing,profile     a subset
  *   BENCH_DURATION_S (default 5), BENCH_REPEATS (default 3), BENCH_STREAMS (default 1000)
+ *   BENCH_COMPARE_ROTOR=/other/checkout  adds that checkout's built rotor as a sixth server (before/after)
+ *   BENCH_ROTOR_ROOT=/checkout            run rotor from that checkout's dist/ instead of this one's
+ *   BENCH_SERVERS=direct,proxy,rotor     the overhead section's servers (default: all)
+ *   BENCH_OUT=name                        results file base name (default latest, or smoke)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,6 +64,9 @@ const section = async (name, fn) => {
 await section('overhead', async () => {
   const { runOverhead } = await import('./overhead.mjs');
   const servers = smoke ? ['direct', 'proxy', 'rotor', 'portkey'] : ['direct', 'proxy', 'rotor', 'rotorInfo', 'portkey'];
+  // BENCH_COMPARE_ROTOR=/other/checkout (built) adds that rotor as one more server: before/after figures.
+  if (process.env.BENCH_COMPARE_ROTOR) servers.splice(servers.indexOf('rotor') + 1, 0, 'rotorB');
+  if (process.env.BENCH_SERVERS) servers.splice(0, servers.length, ...process.env.BENCH_SERVERS.split(','));
   log(`overhead: ${servers.length} servers × 4 cells × ${repeats} repeat(s) × ${durationS} s`);
   return runOverhead({ durationS, repeats, warmupS: smoke ? 0.5 : 2, servers, log });
 });
@@ -90,15 +97,15 @@ results.notes.push(
 );
 results.targets = evaluateTargets(results);
 
-const base = smoke ? 'smoke' : 'latest';
+const base = process.env.BENCH_OUT ?? (smoke ? 'smoke' : 'latest');
 writeFileSync(join(resultsDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
 const md = markdown(results);
 writeFileSync(join(resultsDir, `${base}.md`), `${md}\n`);
-if (!smoke) {
+if (base === 'latest') {
   for (const [name, svg] of Object.entries(charts(results))) writeFileSync(join(resultsDir, name), svg);
   updateReadme(md);
 }
-log(`wrote bench/results/${base}.json and ${base}.md${smoke ? '' : ', charts, and the table in bench/README.md'}`);
+log(`wrote bench/results/${base}.json and ${base}.md${base === 'latest' ? ', charts, and the table in bench/README.md' : ''}`);
 for (const t of results.targets) log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}`);
 process.exit(failed ? 1 : 0);
 

@@ -32,6 +32,8 @@ export async function gatewayWithSimulator(
       server: { port: 0, ...(overrides.server as object) },
       upstream: { baseUrl: sim.url, apiKey: 'sk-test-upstream-secret', ...(overrides.upstream as object) },
       timeouts: { connectMs: 1000, firstTokenMs: 500, idleMs: 500, ...(overrides.timeouts as object) },
+      // No `GET /key` polling unless a test asks for it: scenarios with `freeLimits: false` still report a limit.
+      quota: { keyPollMs: 0, ...(overrides.quota as object) },
       log: { level: 'silent' },
     } as never,
   });

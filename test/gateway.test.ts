@@ -477,3 +477,32 @@ describe('no API key: the built-in simulator, said loudly', () => {
     }
   });
 });
+
+describe('adaptive ranking (rotation.adaptive)', () => {
+  it('moves a primary that is clearly slower in real use down the rotation', async () => {
+    const f = await gatewayWithSimulator({
+      scenario: {
+        account: { freeLimits: false },
+        faults: [{ model: A, kind: 'slow_first_token', delayMs: 150 }],
+      },
+      overrides: {
+        engine: { quota: { freeRequestsPerMinute: 0 } },
+        rotation: { adaptive: true, adaptiveIntervalMs: 50, adaptiveMinSamples: 3 },
+      },
+    });
+    try {
+      const engine = f.gateway.rotor.engine;
+      // Traffic to the primary and, by name, to the second model: both get live stats.
+      for (let i = 0; i < 4; i++) {
+        await postJson(`${f.baseURL}/chat/completions`, hello);
+        await postJson(`${f.baseURL}/chat/completions`, { ...hello, model: B });
+      }
+      await expect
+        .poll(() => engine.rotationOrder.indexOf(A), { timeout: 3000 })
+        .toBeGreaterThan(engine.rotationOrder.indexOf(B));
+      expect(engine.recentEvents().some((e) => e.type === 'order_changed')).toBe(true);
+    } finally {
+      await f.close();
+    }
+  });
+});

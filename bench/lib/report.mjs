@@ -7,6 +7,7 @@ const LABELS = {
   proxy: 'bare undici proxy',
   rotor: 'rotor',
   rotorInfo: 'rotor (info logs)',
+  rotorB: 'rotor (compared build)',
   portkey: 'Portkey 1.15.2',
 };
 const COLORS = {
@@ -14,6 +15,7 @@ const COLORS = {
   proxy: '#5b8def',
   rotor: '#1f9d55',
   rotorInfo: '#6cc08b',
+  rotorB: '#0b5d2f',
   portkey: '#e8833a',
   'seed algorithm': '#b36bd4',
   'seed + breaker (60 s)': '#d4a5e8',
@@ -119,12 +121,15 @@ export function markdown(results) {
     for (const cell of o.cells) {
       out.push(`### ${cellName(cell)}`);
       out.push('');
-      out.push('| server | req/s | p50 ms | p99 ms | added p50 vs direct, ms | peak RSS MB | failed |');
-      out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+      out.push(
+        '| server | req/s | p50 ms | p99 ms | added p50 vs direct, ms | CPU µs / req | upstream CPU µs / req | peak RSS MB | failed |',
+      );
+      out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
       for (const s of o.servers) {
         const row = cell.rows[s];
+        const direct = s === 'direct';
         out.push(
-          `| ${LABELS[s]} | ${f(row.rps)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${s === 'direct' ? '—' : ms(row.addedP50Ms)} | ${s === 'direct' ? '(simulator)' : f(row.peakRssMb)} | ${row.failures} |`,
+          `| ${LABELS[s]} | ${f(row.rps)} | ${ms(row.p50Ms)} | ${ms(row.p99Ms)} | ${direct ? '—' : ms(row.addedP50Ms)} | ${direct ? '—' : f(row.cpuUsPerReq)} | ${f(row.upstreamCpuUsPerReq)} | ${direct ? '(simulator)' : f(row.peakRssMb)} | ${row.failures} |`,
         );
       }
       out.push('');
@@ -136,6 +141,15 @@ export function markdown(results) {
         `| ${cellName(cell)} | ${f(cell.rotorVsProxy, 2)} | ${f(cell.rotorVsPortkey, 1)} | ${ms(cell.rotorAddedVsProxyP50Ms)} |`,
       );
     out.push('');
+    if (o.servers.includes('rotorB')) {
+      out.push('| cell | compared build / rotor (req/s) | CPU µs / req: rotor → compared build |');
+      out.push('| --- | ---: | ---: |');
+      for (const cell of o.cells)
+        out.push(
+          `| ${cellName(cell)} | ${f(cell.comparedVsRotor, 2)} | ${f(cell.rows.rotor.cpuUsPerReq)} → ${f(cell.rows.rotorB.cpuUsPerReq)} |`,
+        );
+      out.push('');
+    }
     out.push(
       `Idle RSS after start (MB): ${o.servers
         .filter((s) => s !== 'direct')

@@ -107,6 +107,19 @@ export function memoryOf(pid) {
   }
 }
 
+/** CPU time (user + system) a process has used so far, ms, from /proc/<pid>/stat (10 ms ticks). */
+export function cpuTimeMs(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // after "pid (comm) ": state is field 3, utime 14, stime 15 (1-based) -> indexes 11, 12 here
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
 /** Reset the kernel's peak-RSS mark (VmHWM) of a process; false where the kernel does not allow it. */
 export function resetPeak(pid) {
   try {

@@ -74,6 +74,13 @@ export const SERVERS = {
     start: (upstream, opts) => startRotor(upstream, { ...opts, logLevel: 'info' }),
     request: autoRequest,
   },
+  /** rotor built in another checkout (`BENCH_COMPARE_ROTOR=/path`), for before/after figures of a change. */
+  rotorB: {
+    label: 'rotor (compared build)',
+    start: (upstream, opts) =>
+      startRotor(upstream, { ...opts, logLevel: 'silent', root: process.env.BENCH_COMPARE_ROTOR }),
+    request: autoRequest,
+  },
   portkey: {
     label: 'Portkey 1.15.2',
     async start(upstream) {
@@ -115,9 +122,13 @@ function autoRequest(stream) {
 
 /**
  * rotor's gateway as users run it (`rotor serve`), with a key so it calls the simulator over HTTP,
- * the seed's rotation pinned, and local quota pacing off (the simulator's free limits are off too).
+ * the seed's rotation pinned, and local quota pacing and `GET /key` polling off (the simulator's free
+ * limits are off too).
  */
-export async function startRotor(upstream, { logLevel = 'silent', nodeOptions = [], env = {} } = {}) {
+export async function startRotor(
+  upstream,
+  { logLevel = 'silent', nodeOptions = [], env = {}, root = process.env.BENCH_ROTOR_ROOT } = {},
+) {
   const port = await freePort();
   const config = [
     'server:',
@@ -129,11 +140,18 @@ export async function startRotor(upstream, { logLevel = 'silent', nodeOptions = 
     'engine:',
     '  quota:',
     '    freeRequestsPerMinute: 0',
+    // The simulator's GET /key reports the 50/day of a free account even with its limits off;
+    // polling it would make rotor enforce that locally and refuse the 51st request.
+    'quota:',
+    '  keyPollMs: 0',
+    // The default store of `rotor serve` with a key (SQLite), in a fresh file: no state from earlier runs.
+    'store:',
+    `  url: sqlite:${scratchFile(`rotor-${port}.db`, '')}`,
     '',
   ].join('\n');
   const proc = await startNode({
     name: `rotor (${logLevel})`,
-    args: [CLI, 'serve', '--config', scratchFile(`rotor-${port}.yaml`, config)],
+    args: [root ? join(root, CLI) : CLI, 'serve', '--config', scratchFile(`rotor-${port}.yaml`, config)],
     env: {
       OPENROUTER_API_KEY: UPSTREAM_KEY,
       OPENROUTER_BASE_URL: upstream.apiBase,

@@ -133,11 +133,11 @@ export interface AccountSnapshot {
   minuteUsed: number;
   minuteLimit: number | null;
   minuteRemaining: number | null;
-  minuteResetMs: number;
+  minuteResetAtMs: number;
   dayUsed: number;
   dayLimit: number | null;
   dayRemaining: number | null;
-  dayResetMs: number;
+  dayResetAtMs: number;
   blockedUntilMs: number | null;
   blockedScope: string | null;
   blockedDetail: string | null;
@@ -1032,11 +1032,11 @@ export class RotationEngine {
       minuteUsed: a.minute.count,
       minuteLimit: limits.perMinute ?? null,
       minuteRemaining: limits.perMinute === undefined ? null : Math.max(0, limits.perMinute - a.minute.count),
-      minuteResetMs: nextMinuteMs(now),
+      minuteResetAtMs: nextMinuteMs(now),
       dayUsed: a.day.count,
       dayLimit: limits.perDay ?? null,
       dayRemaining: limits.perDay === undefined ? null : Math.max(0, limits.perDay - a.day.count),
-      dayResetMs: nextUtcMidnightMs(now),
+      dayResetAtMs: nextUtcMidnightMs(now),
       blockedUntilMs: a.blocked?.untilMs ?? null,
       blockedScope: a.blocked?.scope ?? null,
       blockedDetail: a.blocked?.detail ?? null,

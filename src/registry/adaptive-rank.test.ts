@@ -2,9 +2,19 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../engine/clock.js';
 import { RotationEngine } from '../engine/rotation-engine.js';
-import { type AdaptiveMove, type AdaptiveStats, adaptiveOrder, startAdaptiveRanking } from './adaptive-rank.js';
+import {
+  type AdaptiveMove,
+  type AdaptiveStats,
+  adaptiveOrder,
+  startAdaptiveRanking,
+} from './adaptive-rank.js';
 
-function stats(model: string, totalRequests: number, recentSuccessRate: number, latencyP50Ms: number | null): AdaptiveStats {
+function stats(
+  model: string,
+  totalRequests: number,
+  recentSuccessRate: number,
+  latencyP50Ms: number | null,
+): AdaptiveStats {
   return { model, totalRequests, recentSuccessRate, latencyP50Ms };
 }
 
@@ -30,10 +40,17 @@ describe('adaptiveOrder', () => {
 
   it('keeps the order when the one behind is faster by no more than the hysteresis', () => {
     // 2 400 ms is exactly 20 % faster than 3 000 ms: not more, so no overtaking.
-    expect(adaptiveOrder(['a', 'b'], [stats('a', 50, 1, 3_000), stats('b', 50, 1, 2_400)]).changed).toBe(false);
-    expect(adaptiveOrder(['a', 'b'], [stats('a', 50, 1, 3_000), stats('b', 50, 1, 2_399)]).order).toEqual(['b', 'a']);
+    expect(adaptiveOrder(['a', 'b'], [stats('a', 50, 1, 3_000), stats('b', 50, 1, 2_400)]).changed).toBe(
+      false,
+    );
+    expect(adaptiveOrder(['a', 'b'], [stats('a', 50, 1, 3_000), stats('b', 50, 1, 2_399)]).order).toEqual([
+      'b',
+      'a',
+    ]);
     // 0.99 and 0.98 share a bucket: success this close does not reorder either.
-    expect(adaptiveOrder(['a', 'b'], [stats('a', 50, 0.98, 1_000), stats('b', 50, 1, 1_000)]).changed).toBe(false);
+    expect(adaptiveOrder(['a', 'b'], [stats('a', 50, 0.98, 1_000), stats('b', 50, 1, 1_000)]).changed).toBe(
+      false,
+    );
   });
 
   it('leaves a model with too few samples in its place, and others move around it', () => {
@@ -51,11 +68,16 @@ describe('adaptiveOrder', () => {
       expectedLatencyMs: (model) => (model === 'b' ? 1_000 : undefined),
     });
     expect(result.order).toEqual(['b', 'a']);
-    expect(adaptiveOrder(['a', 'b'], [stats('a', 50, 1, 3_000), stats('b', 50, 1, null)]).changed).toBe(false);
+    expect(adaptiveOrder(['a', 'b'], [stats('a', 50, 1, 3_000), stats('b', 50, 1, null)]).changed).toBe(
+      false,
+    );
   });
 
   const scenario = fc
-    .uniqueArray(fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), { minLength: 0, maxLength: 8 })
+    .uniqueArray(fc.constantFrom<string>('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'), {
+      minLength: 0,
+      maxLength: 8,
+    })
     .chain((order) =>
       fc.record({
         order: fc.constant(order),
@@ -64,7 +86,10 @@ describe('adaptiveOrder', () => {
             fc.record({
               model: fc.constant(model),
               totalRequests: fc.integer({ min: 0, max: 60 }),
-              recentSuccessRate: fc.oneof(fc.constantFrom(0, 0.5, 0.8, 0.9, 0.95, 0.98, 1), fc.double({ min: 0, max: 1, noNaN: true })),
+              recentSuccessRate: fc.oneof(
+                fc.constantFrom(0, 0.5, 0.8, 0.9, 0.95, 0.98, 1),
+                fc.double({ min: 0, max: 1, noNaN: true }),
+              ),
               latencyP50Ms: fc.option(fc.integer({ min: 1, max: 20_000 }), { nil: null }),
             }),
           ),
@@ -115,7 +140,9 @@ describe('adaptiveOrder', () => {
 describe('startAdaptiveRanking', () => {
   const [A, B, C] = ['p/a', 'p/b', 'p/c'];
 
-  function engineWith(figures: Record<string, { ok: number; failed?: number; latencyMs: number }>): RotationEngine {
+  function engineWith(
+    figures: Record<string, { ok: number; failed?: number; latencyMs: number }>,
+  ): RotationEngine {
     const engine = new RotationEngine({ rotationOrder: [A, B, C] }, { clock: new ManualClock() });
     for (const [model, { ok, failed = 0, latencyMs }] of Object.entries(figures)) {
       for (let i = 0; i < ok + failed; i++) {
@@ -129,7 +156,11 @@ describe('startAdaptiveRanking', () => {
   }
 
   it('applies a better order to the engine and stays stable under repeated ticks', () => {
-    const engine = engineWith({ [A]: { ok: 30, latencyMs: 4_000 }, [B]: { ok: 30, latencyMs: 3_500 }, [C]: { ok: 30, latencyMs: 900 } });
+    const engine = engineWith({
+      [A]: { ok: 30, latencyMs: 4_000 },
+      [B]: { ok: 30, latencyMs: 3_500 },
+      [C]: { ok: 30, latencyMs: 900 },
+    });
     const changes: AdaptiveMove[][] = [];
     const ranking = startAdaptiveRanking(
       { engine },
@@ -140,7 +171,13 @@ describe('startAdaptiveRanking', () => {
       expect(engine.rotationOrder).toEqual([C, A, B]);
       for (let i = 0; i < 5; i++) expect(ranking.tick().changed).toBe(false);
       expect(engine.rotationOrder).toEqual([C, A, B]);
-      expect(changes).toEqual([[{ model: C, from: 2, to: 0 }, { model: A, from: 0, to: 1 }, { model: B, from: 1, to: 2 }]]);
+      expect(changes).toEqual([
+        [
+          { model: C, from: 2, to: 0 },
+          { model: A, from: 0, to: 1 },
+          { model: B, from: 1, to: 2 },
+        ],
+      ]);
     } finally {
       ranking.stop();
     }

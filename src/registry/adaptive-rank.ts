@@ -140,7 +140,10 @@ export interface AdaptiveRanking {
  * Re-ranks the rotor's rotation every `intervalMs` from its own metrics. The timer is `unref`'d,
  * so it never keeps a process alive; call `stop()` on shutdown.
  */
-export function startAdaptiveRanking(rotor: RankableRotor, options: AdaptiveRankingOptions = {}): AdaptiveRanking {
+export function startAdaptiveRanking(
+  rotor: RankableRotor,
+  options: AdaptiveRankingOptions = {},
+): AdaptiveRanking {
   const now = options.clock ? () => options.clock!.now() : Date.now;
   const tick = (): AdaptiveOrder => {
     const { engine } = rotor;

@@ -76,7 +76,8 @@ describe('rotor probe progress', () => {
     expect(text.endsWith('\n')).toBe(true);
     expect(text.split('\n')).toHaveLength(2); // one line, redrawn; then the newline at the end
     // Each frame fits the terminal, so `\r` can redraw it.
-    for (const frame of text.split('\r')) expect(frame.replace('\u001b[K', '').trimEnd().length).toBeLessThan(120);
+    for (const frame of text.split('\r'))
+      expect(frame.replace('\u001b[K', '').trimEnd().length).toBeLessThan(120);
   });
 
   it('prints one plain line per request otherwise, without escape codes', async () => {
@@ -105,8 +106,12 @@ describe('rotor probe results', () => {
     expect(await runProbe({ models: [LLAMA_8B, MAVERICK], samples: 1, registry: registryPath }, io)).toBe(0);
     const out = io.out.join('\n');
     expect(out).toMatch(/^MODEL\s+STATUS\s+P50\s+P95\s+TTFT\s+SUCCESS\s+SAMPLES\s+REASON$/m);
-    expect(out).toMatch(new RegExp(`^${LLAMA_8B}\\s+verified\\s+\\d+ ms\\s+\\d+ ms\\s+\\d+ ms\\s+100 %\\s+2$`, 'm'));
-    expect(out).toMatch(new RegExp(`^${MAVERICK}\\s+rate_limited\\s+—\\s+—\\s+—\\s+0 %\\s+2\\s+Provider returned error`, 'm'));
+    expect(out).toMatch(
+      new RegExp(`^${LLAMA_8B}\\s+verified\\s+\\d+ ms\\s+\\d+ ms\\s+\\d+ ms\\s+100 %\\s+2$`, 'm'),
+    );
+    expect(out).toMatch(
+      new RegExp(`^${MAVERICK}\\s+rate_limited\\s+—\\s+—\\s+—\\s+0 %\\s+2\\s+Provider returned error`, 'm'),
+    );
     expect(out).toContain('Dry run: nothing written.');
     expect([...io.out, ...io.err, io.progressText()].join('\n')).not.toContain('sk-secret-probe-key');
     expect(await readFile(registryPath, 'utf8')).toBe(before);
@@ -115,7 +120,9 @@ describe('rotor probe results', () => {
   it('prints JSON for scripts', async () => {
     const sim = await simulator();
     const io = captureIo(sim, false);
-    expect(await runProbe({ models: [LLAMA_8B], samples: 1, json: true, registry: registryPath }, io)).toBe(0);
+    expect(await runProbe({ models: [LLAMA_8B], samples: 1, json: true, registry: registryPath }, io)).toBe(
+      0,
+    );
     const report = JSON.parse(io.out.join('\n'));
     expect(report).toMatchObject({
       source: sim.url,
@@ -156,7 +163,12 @@ describe('rotor probe --write', () => {
     const io = captureIo(sim, false);
     const before = await readFile(registryPath, 'utf8');
     const code = await runProbe(
-      { models: [LLAMA_8B, MAVERICK, NO_SYSTEM_PROMPT_MODEL_ID, DEEPSEEK], samples: 2, write: true, registry: registryPath },
+      {
+        models: [LLAMA_8B, MAVERICK, NO_SYSTEM_PROMPT_MODEL_ID, DEEPSEEK],
+        samples: 2,
+        write: true,
+        registry: registryPath,
+      },
       io,
     );
     expect(code).toBe(0);
@@ -177,10 +189,14 @@ describe('rotor probe --write', () => {
     });
     expect(model(LLAMA_8B).measured!.p50_ms).toEqual(expect.any(Number));
     expect(model(LLAMA_8B).measured!.ttft_ms).toEqual(expect.any(Number));
-    expect(model(MAVERICK)).toMatchObject({ status: 'rate_limited', measured: { success_rate: 0, samples: 2 } });
+    expect(model(MAVERICK)).toMatchObject({
+      status: 'rate_limited',
+      measured: { success_rate: 0, samples: 2 },
+    });
     expect(model(NO_SYSTEM_PROMPT_MODEL_ID)).toMatchObject({
       status: 'incompatible',
-      incompatible_reason: 'Provider returned error: Developer instruction is not enabled for models/gemma-3n-e4b-it',
+      incompatible_reason:
+        'Provider returned error: Developer instruction is not enabled for models/gemma-3n-e4b-it',
       capabilities: { system_prompt: false },
     });
     expect(model(DEEPSEEK).status).toBe('retired');
@@ -204,7 +220,13 @@ describe('rotor probe --write', () => {
       },
     };
     const code = await runProbe(
-      { models: [LLAMA_8B, MINIMAX], samples: 1, write: true, registry: registryPath, signal: controller.signal },
+      {
+        models: [LLAMA_8B, MINIMAX],
+        samples: 1,
+        write: true,
+        registry: registryPath,
+        signal: controller.signal,
+      },
       io,
     );
     expect(code).toBe(130);

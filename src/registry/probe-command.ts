@@ -12,7 +12,7 @@ import { type CommandIo, isoDate, processIo } from './command-io.js';
 import { DEFAULT_BASE_URL } from './discover-command.js';
 import { type Colour, type Column, formatTable, paint } from './format-table.js';
 import { formatDuration, type ProbeRun, probeModels, utcTime } from './probe.js';
-import { createProgressReporter, type ProbeProgressReporter, type ProgressStream } from './probe-progress.js';
+import { createProgressReporter, type ProgressStream } from './probe-progress.js';
 import type { ModelProbeResult, ProbeVerdict } from './probe-summary.js';
 import { applyProbeResults, type ProbeWriteReport } from './probe-write.js';
 import { RegistryError } from './registry-error.js';
@@ -318,7 +318,11 @@ export function register(program: Command, io: ProbeIo = processProbeIo()): void
     .option('--base-url <url>', `API base URL (default: $OPENROUTER_BASE_URL or ${DEFAULT_BASE_URL})`)
     .option('--samples <n>', 'rounds per model (default 3)', positiveInteger)
     .option('--tools', 'also probe a tool call')
-    .option('--rpm <n>', 'most requests per rolling minute (default 20, the free tier limit)', positiveInteger)
+    .option(
+      '--rpm <n>',
+      'most requests per rolling minute (default 20, the free tier limit)',
+      positiveInteger,
+    )
     .option('--timeout-ms <ms>', 'limit per request (default 90000)', positiveInteger)
     .option('--all', 'without model ids: every registry model that is not retired or incompatible')
     .option('--write', 'record status, measured figures and reasons in the registry, keeping comments')

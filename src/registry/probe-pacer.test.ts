@@ -13,9 +13,11 @@ describe('RequestPacer', () => {
 
     const waits: number[] = [];
     let started = false;
-    const next = pacer.acquire(undefined, (untilMs) => waits.push(untilMs)).then(() => {
-      started = true;
-    });
+    const next = pacer
+      .acquire(undefined, (untilMs) => waits.push(untilMs))
+      .then(() => {
+        started = true;
+      });
     await clock.advance(60_999);
     expect(started).toBe(false);
     await clock.advance(1);

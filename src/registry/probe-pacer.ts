@@ -30,7 +30,8 @@ export class RequestPacer {
     options: PacerOptions = {},
   ) {
     this.limit = options.limit ?? 20;
-    if (!Number.isInteger(this.limit) || this.limit < 1) throw new RangeError('limit must be a positive integer');
+    if (!Number.isInteger(this.limit) || this.limit < 1)
+      throw new RangeError('limit must be a positive integer');
     this.spanMs = (options.windowMs ?? 60_000) + (options.slackMs ?? 1_000);
   }
 

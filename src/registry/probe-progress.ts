@@ -27,11 +27,26 @@ export interface ProbeProgressReporter {
 const BAR_WIDTH = 20;
 const ERASE_LINE = '\u001b[K';
 
+export interface ProgressOptions {
+  /** Epoch ms, for the countdown while waiting. Default `Date.now`. */
+  now?: () => number;
+  /** Runs `run` every `ms` until cancelled. Default: an unref'd `setInterval`. */
+  every?: (ms: number, run: () => void) => () => void;
+}
+
+const realInterval = (ms: number, run: () => void): (() => void) => {
+  const timer = setInterval(run, ms);
+  timer.unref();
+  return () => clearInterval(timer);
+};
+
 export function createProgressReporter(
   stream: ProgressStream,
-  options: { now?: () => number } = {},
+  options: ProgressOptions = {},
 ): ProbeProgressReporter {
-  return stream.isTTY === true ? new TerminalProgress(stream, options.now ?? Date.now) : new PlainProgress(stream);
+  return stream.isTTY === true
+    ? new TerminalProgress(stream, options.now ?? Date.now, options.every ?? realInterval)
+    : new PlainProgress(stream);
 }
 
 /** `probe [#####---------------] 12/36 33% ETA 1m12s  meta-llama/llama-3.3-8b-instruct:free system` */
@@ -51,15 +66,30 @@ class TerminalProgress implements ProbeProgressReporter {
   constructor(
     private readonly stream: ProgressStream,
     private readonly now: () => number,
+    private readonly every: (ms: number, run: () => void) => () => void,
   ) {}
 
+  /** Cancels the countdown that is redrawn every second while the probe waits for the rate window. */
+  private stopCountdown: (() => void) | undefined;
+
   onEvent(event: ProbeEvent): void {
-    const detail =
-      event.type === 'sending'
-        ? `${event.model} ${event.check}`
-        : event.type === 'waiting'
-          ? `waiting ${formatDuration(event.untilMs - this.now())} for the rate limit`
-          : (this.last?.detail ?? '');
+    this.stopTicker();
+    if (event.type === 'waiting') {
+      const since = this.now();
+      const { progress, untilMs } = event;
+      const drawWait = () => {
+        const elapsed = this.now() - since;
+        const etaMs = progress.etaMs === null ? null : Math.max(0, progress.etaMs - elapsed);
+        this.draw(
+          { ...progress, etaMs },
+          `waiting ${formatDuration(untilMs - this.now())} for the rate limit`,
+        );
+      };
+      drawWait();
+      this.stopCountdown = this.every(1_000, drawWait);
+      return;
+    }
+    const detail = event.type === 'sending' ? `${event.model} ${event.check}` : (this.last?.detail ?? '');
     this.draw(event.progress, detail);
   }
 
@@ -70,9 +100,15 @@ class TerminalProgress implements ProbeProgressReporter {
   }
 
   finish(): void {
+    this.stopTicker();
     if (this.drawn) this.stream.write('\n');
     this.drawn = false;
     this.last = undefined;
+  }
+
+  private stopTicker(): void {
+    this.stopCountdown?.();
+    this.stopCountdown = undefined;
   }
 
   private draw(progress: ProbeProgress, detail: string): void {
@@ -104,7 +140,9 @@ class PlainProgress implements ProbeProgressReporter {
     } else if (event.type === 'waiting') {
       this.line(`probe ${done}/${total} waiting until ${clockTime(event.untilMs)} for the rate limit`);
     } else if (event.type === 'skipped') {
-      this.line(`probe ${done}/${total} ${event.model}: ${event.count} more request(s) skipped (${event.reason})`);
+      this.line(
+        `probe ${done}/${total} ${event.model}: ${event.count} more request(s) skipped (${event.reason})`,
+      );
     }
   }
 

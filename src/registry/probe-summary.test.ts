@@ -1,24 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import { oneLine, percentile, type ProbeSample, summarizeModel } from './probe-summary.js';
+import { oneLine, type ProbeSample, percentile, summarizeModel } from './probe-summary.js';
 
 const M = 'a/model:free';
 let at = 0;
 function sample(partial: Partial<ProbeSample>): ProbeSample {
-  return { model: M, check: 'plain', round: 0, startedAtMs: at++, latencyMs: 100, ttftMs: 40, ok: true, ...partial };
+  return {
+    model: M,
+    check: 'plain',
+    round: 0,
+    startedAtMs: at++,
+    latencyMs: 100,
+    ttftMs: 40,
+    ok: true,
+    ...partial,
+  };
 }
 const rateLimit = (check: ProbeSample['check'] = 'plain') =>
-  sample({ check, ok: false, ttftMs: null, failure: { kind: 'rate_limit', scope: 'model', message: 'Rate limit exceeded' } });
+  sample({
+    check,
+    ok: false,
+    ttftMs: null,
+    failure: { kind: 'rate_limit', scope: 'model', message: 'Rate limit exceeded' },
+  });
 const serverError = () =>
-  sample({ ok: false, ttftMs: null, failure: { kind: 'server_error', status: 502, message: 'Provider returned error' } });
+  sample({
+    ok: false,
+    ttftMs: null,
+    failure: { kind: 'server_error', status: 502, message: 'Provider returned error' },
+  });
 
 describe('summarizeModel', () => {
   it('has no verdict without samples', () => {
-    expect(summarizeModel(M, [])).toMatchObject({ verdict: 'untested', attempts: 0, successRate: null, p50Ms: null });
+    expect(summarizeModel(M, [])).toMatchObject({
+      verdict: 'untested',
+      attempts: 0,
+      successRate: null,
+      p50Ms: null,
+    });
   });
 
   it('is verified with some failures, and says which', () => {
     const result = summarizeModel(M, [sample({}), sample({ latencyMs: 300 }), serverError()]);
-    expect(result).toMatchObject({ verdict: 'verified', attempts: 3, successes: 2, failures: { server_error: 1 } });
+    expect(result).toMatchObject({
+      verdict: 'verified',
+      attempts: 3,
+      successes: 2,
+      failures: { server_error: 1 },
+    });
     expect(result.successRate).toBeCloseTo(2 / 3);
     expect(result.reason).toBe('1 of 3 failed: server_error');
     expect(result.p50Ms).toBe(100);
@@ -40,14 +68,21 @@ describe('summarizeModel', () => {
     const refused = sample({
       check: 'system',
       ok: false,
-      failure: { kind: 'unsupported', status: 400, message: 'Provider returned error: {\n  "error": {"message": "No system"}\n}' },
+      failure: {
+        kind: 'unsupported',
+        status: 400,
+        message: 'Provider returned error: {\n  "error": {"message": "No system"}\n}',
+      },
     });
     expect(summarizeModel(M, [sample({}), refused])).toMatchObject({
       verdict: 'incompatible',
       reason: 'Provider returned error: No system',
       capabilities: { system_prompt: false },
     });
-    const gone = sample({ ok: false, failure: { kind: 'model_not_found', status: 404, message: 'No endpoints found for a/model:free.' } });
+    const gone = sample({
+      ok: false,
+      failure: { kind: 'model_not_found', status: 404, message: 'No endpoints found for a/model:free.' },
+    });
     expect(summarizeModel(M, [sample({}), gone]).verdict).toBe('retired');
   });
 

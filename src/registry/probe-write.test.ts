@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyProbeResults } from './probe-write.js';
 import type { ModelProbeResult } from './probe-summary.js';
+import { applyProbeResults } from './probe-write.js';
 import { parseRegistry, stringifyRegistry, validateDocument } from './registry-file.js';
 
 const YAML = `version: 1.0.0
@@ -41,7 +41,11 @@ const options = { testedAt: '2026-08-20T12:00:00Z', todayIsoDate: '2026-08-20' }
 describe('applyProbeResults', () => {
   it('writes measured figures in the documented key order, keeping comments, and drops a stale reason', () => {
     const { document } = parseRegistry(YAML, 'r.yaml');
-    const report = applyProbeResults(document, [result({ model: 'a/one:free', capabilities: { system_prompt: true } })], options);
+    const report = applyProbeResults(
+      document,
+      [result({ model: 'a/one:free', capabilities: { system_prompt: true } })],
+      options,
+    );
     expect(report).toEqual({ updated: ['a/one:free'], skipped: [] });
     const text = stringifyRegistry(document);
     expect(text).toContain(`version: 1.0.1
@@ -65,11 +69,26 @@ last_updated: 2026-08-20`);
     const { document } = parseRegistry(YAML, 'r.yaml');
     applyProbeResults(
       document,
-      [result({ model: 'a/two:free' }), result({ model: 'a/one:free', verdict: 'failing', successes: 0, successRate: 0, p50Ms: null, p95Ms: null, ttftP50Ms: null, reason: 'server_error ×4' })],
+      [
+        result({ model: 'a/two:free' }),
+        result({
+          model: 'a/one:free',
+          verdict: 'failing',
+          successes: 0,
+          successRate: 0,
+          p50Ms: null,
+          p95Ms: null,
+          ttftP50Ms: null,
+          reason: 'server_error ×4',
+        }),
+      ],
       options,
     );
     const registry = validateDocument(document, 'r.yaml');
-    expect(registry.models[0]).toMatchObject({ status: 'verified', measured: { success_rate: 0, samples: 4 } });
+    expect(registry.models[0]).toMatchObject({
+      status: 'verified',
+      measured: { success_rate: 0, samples: 4 },
+    });
     expect(registry.models[0]!.measured!.p50_ms).toBeUndefined();
   });
 
@@ -86,7 +105,10 @@ last_updated: 2026-08-20`);
     );
     const registry = validateDocument(document, 'r.yaml');
     expect(registry.rotation).toEqual([]);
-    expect(registry.models[0]).toMatchObject({ status: 'incompatible', incompatible_reason: 'no system prompt' });
+    expect(registry.models[0]).toMatchObject({
+      status: 'incompatible',
+      incompatible_reason: 'no system prompt',
+    });
     expect(registry.models[1]).toMatchObject({
       status: 'retired',
       retired_reason: 'No endpoints found for a/two:free. (rotor probe, 2026-08-20)',
@@ -97,7 +119,10 @@ last_updated: 2026-08-20`);
     const { document } = parseRegistry(YAML, 'r.yaml');
     const report = applyProbeResults(
       document,
-      [result({ model: 'a/two:free', verdict: 'untested', attempts: 0 }), result({ model: 'x/unknown:free' })],
+      [
+        result({ model: 'a/two:free', verdict: 'untested', attempts: 0 }),
+        result({ model: 'x/unknown:free' }),
+      ],
       options,
     );
     expect(report.updated).toEqual([]);

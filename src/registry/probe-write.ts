@@ -74,7 +74,8 @@ function applyOne(doc: Document, result: ModelProbeResult, testedAt: string): vo
       break;
   }
   const capabilities: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(result.capabilities)) capabilities[`capabilities.${name}`] = value;
+  for (const [name, value] of Object.entries(result.capabilities))
+    capabilities[`capabilities.${name}`] = value;
   updateModelFields(doc, id, capabilities);
   if (result.attempts > 0) writeMeasured(doc, id, result, testedAt);
 }

@@ -21,7 +21,12 @@ afterEach(async () => {
 });
 
 async function simulator(faults: FaultInput[] = [], clock?: ManualClock): Promise<Simulator> {
-  const sim = await startSimulator({ latencyScale: 0, seed: 3, ...(clock ? { clock } : {}), scenario: { faults } });
+  const sim = await startSimulator({
+    latencyScale: 0,
+    seed: 3,
+    ...(clock ? { clock } : {}),
+    scenario: { faults },
+  });
   sims.push(sim);
   return sim;
 }
@@ -51,7 +56,13 @@ describe('probeModels: classification', () => {
     });
     const [llama, maverick, gemma, deepseek] = run.results;
 
-    expect(llama).toMatchObject({ verdict: 'verified', reason: null, attempts: 6, successes: 6, successRate: 1 });
+    expect(llama).toMatchObject({
+      verdict: 'verified',
+      reason: null,
+      attempts: 6,
+      successes: 6,
+      successRate: 1,
+    });
     expect(llama!.p50Ms).toEqual(expect.any(Number));
     expect(llama!.p95Ms).toBeGreaterThanOrEqual(llama!.p50Ms!);
     expect(llama!.ttftP50Ms).toEqual(expect.any(Number));
@@ -92,7 +103,9 @@ describe('probeModels: classification', () => {
       successRate: 1,
     });
     // After the first refusal the tool request is not sent again.
-    expect(sim.attempts().filter((a) => a.model === DOLPHIN && a.outcome === 'tools_unsupported')).toHaveLength(1);
+    expect(
+      sim.attempts().filter((a) => a.model === DOLPHIN && a.outcome === 'tools_unsupported'),
+    ).toHaveLength(1);
     expect(run.samples.find((s) => s.model === LLAMA_8B && s.check === 'tools')?.toolCalled).toBe(true);
   });
 });
@@ -160,7 +173,10 @@ describe('probeModels: stopping', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(run.stopped).toMatchObject({ reason: 'aborted' });
     expect(run.sent).toBe(3);
-    expect(run.samples.map((s) => `${s.model} ${s.check}`)).toEqual([`${LLAMA_8B} plain`, `${LLAMA_8B} system`]);
+    expect(run.samples.map((s) => `${s.model} ${s.check}`)).toEqual([
+      `${LLAMA_8B} plain`,
+      `${LLAMA_8B} system`,
+    ]);
     expect(run.results.map((r) => r.verdict)).toEqual(['verified', 'untested', 'untested']);
   });
 });

@@ -150,7 +150,9 @@ export async function probeModels(options: ProbeModelsOptions): Promise<ProbeRun
 
   try {
     models: for (const model of options.models) {
-      const queue = Array.from({ length: rounds }, (_, round) => checks.map((check) => ({ check, round }))).flat();
+      const queue = Array.from({ length: rounds }, (_, round) =>
+        checks.map((check) => ({ check, round })),
+      ).flat();
       let rateLimitsInRow = 0;
       let noTools = false;
       for (let i = 0; i < queue.length; i++) {
@@ -167,7 +169,16 @@ export async function probeModels(options: ProbeModelsOptions): Promise<ProbeRun
         }
         emit({ type: 'sending', model, check, round, progress: progress() });
         sent++;
-        const outcome = await probeOnce(transport, options.upstream, model, check, round, timeouts, clock, signal);
+        const outcome = await probeOnce(
+          transport,
+          options.upstream,
+          model,
+          check,
+          round,
+          timeouts,
+          clock,
+          signal,
+        );
         if (outcome === 'aborted') {
           stopped = abortStop();
           break models;
@@ -244,7 +255,8 @@ async function probeOnce(
         const delta = choice.delta ?? {};
         const calls = delta.tool_calls?.length ?? 0;
         if (calls > 0) toolCalled = true;
-        if (ttftMs === null && (delta.content || delta.reasoning || calls > 0)) ttftMs = clock.now() - startedAtMs;
+        if (ttftMs === null && (delta.content || delta.reasoning || calls > 0))
+          ttftMs = clock.now() - startedAtMs;
       }
     }
     return {
@@ -291,7 +303,8 @@ function abortStop(): ProbeStop {
 
 function accountStop(failure: ProbeFailure, nowMs: number): ProbeStop {
   const reset = failure.resetAtMs;
-  const when = reset === undefined ? '' : `; it resets at ${utcTime(reset)} (in ${formatDuration(reset - nowMs)})`;
+  const when =
+    reset === undefined ? '' : `; it resets at ${utcTime(reset)} (in ${formatDuration(reset - nowMs)})`;
   if (failure.kind === 'rate_limit' && failure.scope === 'account_day') {
     return {
       reason: 'account_quota',

@@ -32,10 +32,10 @@ const accountSchema = z.looseObject({
   account: z.string(),
   minuteUsed: z.number(),
   minuteLimit: nullableNumber,
-  minuteResetMs: z.number(),
+  minuteResetAtMs: z.number(),
   dayUsed: z.number(),
   dayLimit: nullableNumber,
-  dayResetMs: z.number(),
+  dayResetAtMs: z.number(),
   blockedUntilMs: nullableNumber,
   blockedScope: z.string().nullable(),
   blockedDetail: z.string().nullable(),
@@ -133,7 +133,11 @@ export function formatStatus(status: GatewayStatus, options: StatusFormatOptions
   return lines.join('\n');
 }
 
-function headerLines(status: GatewayStatus, options: StatusFormatOptions, clock: (ms: number) => string): string[] {
+function headerLines(
+  status: GatewayStatus,
+  options: StatusFormatOptions,
+  clock: (ms: number) => string,
+): string[] {
   const { rotor, system } = status;
   const colour = options.colour;
   const mode = rotor.simulated
@@ -159,8 +163,8 @@ function headerLines(status: GatewayStatus, options: StatusFormatOptions, clock:
   );
 
   for (const account of system.accounts) {
-    const minute = `${account.minuteUsed}${account.minuteLimit === null ? '' : `/${account.minuteLimit}`} this minute (reset ${clock(account.minuteResetMs)})`;
-    const day = `${account.dayUsed}${account.dayLimit === null ? '' : `/${account.dayLimit}`} today (reset ${clock(account.dayResetMs)})`;
+    const minute = `${account.minuteUsed}${account.minuteLimit === null ? '' : `/${account.minuteLimit}`} this minute (reset ${clock(account.minuteResetAtMs)})`;
+    const day = `${account.dayUsed}${account.dayLimit === null ? '' : `/${account.dayLimit}`} today (reset ${clock(account.dayResetAtMs)})`;
     let line = `quota ${account.account}: ${minute}, ${day}`;
     if (account.blockedUntilMs !== null && account.blockedUntilMs > status.atMs) {
       const why = [account.blockedScope, account.blockedDetail].filter(Boolean).join(': ');
@@ -169,8 +173,10 @@ function headerLines(status: GatewayStatus, options: StatusFormatOptions, clock:
     lines.push(line);
   }
 
-  if (status.reconcile === null) lines.push('model list: not reconciled yet');
-  else if (status.reconcile !== undefined) lines.push(...reconcileLines(status.reconcile, status.atMs, colour, clock));
+  if (status.reconcile === null)
+    lines.push('model list: not reconciled (reconciling is off, or its first run is not done)');
+  else if (status.reconcile !== undefined)
+    lines.push(...reconcileLines(status.reconcile, status.atMs, colour, clock));
   return lines;
 }
 
@@ -183,14 +189,36 @@ function reconcileLines(
   const when = `${clock(reconcile.atMs)} (${duration(nowMs - reconcile.atMs)} ago)`;
   const source = reconcile.baseUrl ? ` with ${reconcile.baseUrl}` : '';
   if (!reconcile.ok) {
-    return [`model list: reconcile${source} failed at ${when}: ${paint(reconcile.error ?? 'unknown error', 'red', colour)}`];
+    return [
+      `model list: reconcile${source} failed at ${when}: ${paint(reconcile.error ?? 'unknown error', 'red', colour)}`,
+    ];
   }
-  const count = reconcile.changes.length;
-  const lines = [
-    `model list: reconciled${source} at ${when}: ${count === 0 ? 'no changes' : plural(count, 'change')}`,
+  const { changes } = reconcile;
+  const byType = new Map<string, number>();
+  for (const change of changes) byType.set(change.type, (byType.get(change.type) ?? 0) + 1);
+  const summary =
+    changes.length === 0
+      ? 'no changes'
+      : [...byType]
+          .map(([type, count]) => (type === 'order' ? 'order changed' : `${count} ${type}`))
+          .join(', ');
+  const lines = [`model list: reconciled${source} at ${when}: ${summary}`];
+  // The order change says most; then the others, up to a screenful (`--json` has them all).
+  const ordered = [
+    ...changes.filter((c) => c.type === 'order'),
+    ...changes.filter((c) => c.type !== 'order'),
   ];
-  for (const change of reconcile.changes) lines.push(`  ${describeChange(change)}`);
+  for (const change of ordered.slice(0, MAX_CHANGES_SHOWN))
+    lines.push(`  ${clip(describeChange(change), 140)}`);
+  if (ordered.length > MAX_CHANGES_SHOWN)
+    lines.push(`  … ${ordered.length - MAX_CHANGES_SHOWN} more (--json)`);
   return lines;
+}
+
+const MAX_CHANGES_SHOWN = 8;
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** `retired x: reason`, `added x (untested)`, `order: reason (+2 −1)`. */

@@ -1,14 +1,15 @@
 /**
  * `rotor status` against a gateway started in-process (simulated upstream, real sockets).
  */
-import { createServer, type Server, type Socket } from 'node:net';
+
 import type { AddressInfo } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../server/gateway.js';
 import { loadGatewayConfig } from '../server/gateway-config.js';
 import type { CommandIo } from './command-io.js';
 import { runStatus } from './status-command.js';
-import { describeState, type GatewayStatus } from './status-command-format.js';
+import { describeState, formatStatus, type GatewayStatus } from './status-command-format.js';
 
 const LLAMA_8B = 'meta-llama/llama-3.3-8b-instruct:free';
 const hello = { model: 'auto', messages: [{ role: 'user', content: 'hello' }] };
@@ -22,14 +23,20 @@ async function gateway(server: Record<string, unknown> = {}): Promise<Gateway> {
   const gw = await startGateway(
     loadGatewayConfig({
       env: {},
-      overrides: { server: { port: 0, ...server }, sim: { latencyScale: 0 }, log: { level: 'silent' } } as never,
+      overrides: {
+        server: { port: 0, ...server },
+        sim: { latencyScale: 0 },
+        log: { level: 'silent' },
+      } as never,
     }),
   );
   cleanups.push(() => gw.close());
   return gw;
 }
 
-function captureIo(options: { colour?: boolean; env?: NodeJS.ProcessEnv } = {}): CommandIo & { out: string[]; err: string[] } {
+function captureIo(
+  options: { colour?: boolean; env?: NodeJS.ProcessEnv } = {},
+): CommandIo & { out: string[]; err: string[] } {
   const out: string[] = [];
   const err: string[] = [];
   return {
@@ -48,25 +55,42 @@ const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 describe('rotor status', () => {
   it('shows the header and a per-model table in rotation order', async () => {
     const gw = await gateway();
-    gw.simulator!.addFault({ model: LLAMA_8B, kind: 'upstream_rate_limit', retryAfterSeconds: 30, maxHits: 1 });
+    gw.simulator!.addFault({
+      model: LLAMA_8B,
+      kind: 'upstream_rate_limit',
+      retryAfterSeconds: 30,
+      maxHits: 1,
+    });
     for (let i = 0; i < 3; i++) await gw.rotor.chat(hello);
 
     const io = captureIo();
     expect(await runStatus({ url: gw.url, clockTime }, io)).toBe(0);
-    const [header, current, requests, quota, reconcile, blank, table, ...rest] = io.out.join('\n').split('\n');
-    expect(header).toMatch(new RegExp(`^rotor \\d+\\.\\d+\\.\\d+ at ${gw.url} · SIMULATED \\(no OPENROUTER_API_KEY\\) · up \\d+s$`));
+    const [header, current, requests, quota, reconcile, blank, table, ...rest] = io.out
+      .join('\n')
+      .split('\n');
+    expect(header).toMatch(
+      new RegExp(
+        `^rotor \\d+\\.\\d+\\.\\d+ at ${gw.url} · SIMULATED \\(no OPENROUTER_API_KEY\\) · up \\d+s$`,
+      ),
+    );
     expect(current).toBe(
       'current cognitivecomputations/dolphin-mistral-24b-venice-edition:free (#2 of 12) · 1 rotation · 0 resets to primary',
     );
     expect(requests).toBe('requests 3 · success 100 % · first try 66.7 % · 1.33 attempts/request');
-    expect(quota).toMatch(/^quota openrouter: \d+\/20 this minute \(reset \d\d:\d\d:00\), 4 today \(reset 00:00:00\)$/);
+    expect(quota).toMatch(
+      /^quota openrouter: \d+\/20 this minute \(reset \d\d:\d\d:00\), 4(\/\d+)? today \(reset 00:00:00\)$/,
+    );
     expect(reconcile).toMatch(/^model list: /);
     expect(blank).toBe('');
     expect(table).toMatch(/^#\s+MODEL\s+STATE\s+SUCCESS\s+P50\s+P95\s+REQUESTS\s+IN-FLIGHT$/);
     expect(rest[0]).toMatch(
-      new RegExp(`^1\\s+${LLAMA_8B}\\s+cooling until \\d\\d:\\d\\d:\\d\\d \\(rate limited .*\\)\\s+0 %\\s+—\\s+—\\s+1\\s+0$`),
+      new RegExp(
+        `^1\\s+${LLAMA_8B}\\s+cooling until \\d\\d:\\d\\d:\\d\\d \\(rate limited .*\\)\\s+0 %\\s+—\\s+—\\s+1\\s+0$`,
+      ),
     );
-    expect(rest[1]).toMatch(/^2\*\s+cognitivecomputations\/dolphin-mistral-24b-venice-edition:free\s+available\s+100 %\s+\d+ ms\s+\d+ ms\s+3\s+0$/);
+    expect(rest[1]).toMatch(
+      /^2\*\s+cognitivecomputations\/dolphin-mistral-24b-venice-edition:free\s+available\s+100 %\s+\d+ ms\s+\d+ ms\s+3\s+0$/,
+    );
     expect(rest[11]).toMatch(/^12\s+deepseek\/deepseek-chat-v3\.1:free\s+available\s+—\s+—\s+—\s+0\s+0$/);
     expect(rest[12]).toMatch(/^\* = current model\./);
   });
@@ -146,21 +170,90 @@ describe('model state', () => {
   const now = Date.UTC(2026, 7, 20, 12, 0, 0);
 
   it('names the most decisive state', () => {
-    expect(describeState({ ...base, retired: { atMs: now, reason: 'gone' } }, now, clockTime).text).toBe('retired (gone)');
-    expect(describeState({ ...base, breakerState: 'open', breakerOpenUntilMs: now + 30_000 }, now, clockTime).text).toBe(
-      'open until 12:00:30',
+    expect(describeState({ ...base, retired: { atMs: now, reason: 'gone' } }, now, clockTime).text).toBe(
+      'retired (gone)',
     );
+    expect(
+      describeState({ ...base, breakerState: 'open', breakerOpenUntilMs: now + 30_000 }, now, clockTime).text,
+    ).toBe('open until 12:00:30');
     expect(describeState({ ...base, breakerState: 'half_open' }, now, clockTime).text).toBe('half-open');
     expect(
-      describeState({ ...base, cooldownUntilMs: now + 5_000, cooldownReason: 'consecutive_failures' }, now, clockTime).text,
+      describeState(
+        { ...base, cooldownUntilMs: now + 5_000, cooldownReason: 'consecutive_failures' },
+        now,
+        clockTime,
+      ).text,
     ).toBe('cooling until 12:00:05 (consecutive_failures)');
     expect(
       describeState(
-        { ...base, available: false, unavailableReason: { reason: 'account_blocked', detail: 'free-models-per-day' } },
+        {
+          ...base,
+          available: false,
+          unavailableReason: { reason: 'account_blocked', detail: 'free-models-per-day' },
+        },
         now,
         clockTime,
       ).text,
     ).toBe('unavailable (account_blocked: free-models-per-day)');
     expect(describeState(base, now, clockTime)).toEqual({ state: 'available', text: 'available' });
+  });
+});
+
+describe('reconcile lines', () => {
+  const now = Date.UTC(2026, 7, 20, 12, 0, 0);
+  const status = (reconcile?: GatewayStatus['reconcile']): GatewayStatus => ({
+    rotor: { version: '0.1.0', simulated: false, upstream: 'https://openrouter.ai/api/v1' },
+    atMs: now,
+    currentModel: null,
+    rotation: [],
+    system: {
+      totalRotations: 0,
+      resetsToPrimary: 0,
+      requests: { total: 0, successRate: 1, firstTrySuccessRate: 1 },
+      accounts: [],
+    },
+    models: [],
+    ...(reconcile === undefined ? {} : { reconcile }),
+  });
+  const text = (reconcile?: GatewayStatus['reconcile']) =>
+    formatStatus(status(reconcile), { colour: false, url: 'http://gw', clockTime }).split('\n');
+
+  it('says when the list was reconciled and what changed, most telling first', () => {
+    const lines = text({
+      atMs: now - 180_000,
+      ok: true,
+      baseUrl: 'https://openrouter.ai/api/v1',
+      changes: [
+        { type: 'retired', model: 'a/gone:free', reason: 'no longer listed' },
+        { type: 'added', model: 'b/new:free', status: 'untested', reason: 'new free model' },
+        { type: 'order', reason: 'rotation rebuilt', added: ['b/new:free'], removed: ['a/gone:free'] },
+      ],
+    });
+    expect(lines.slice(1, 2)).toEqual(['current no model available · 0 rotations · 0 resets to primary']);
+    expect(lines.slice(3, 7)).toEqual([
+      'model list: reconciled with https://openrouter.ai/api/v1 at 11:57:00 (3m00s ago): 1 retired, 1 added, order changed',
+      '  order changed (+1 −1): rotation rebuilt',
+      '  retired a/gone:free: no longer listed',
+      '  added b/new:free (untested): new free model',
+    ]);
+  });
+
+  it('shows a failed run, a gateway that has not reconciled, and says nothing for one that cannot', () => {
+    expect(text({ atMs: now - 5_000, ok: false, error: 'HTTP 503', changes: [] })[3]).toBe(
+      'model list: reconcile failed at 11:59:55 (5s ago): HTTP 503',
+    );
+    expect(text(null)[3]).toMatch(/^model list: not reconciled/);
+    expect(text(undefined).join('\n')).not.toContain('model list');
+  });
+
+  it('lists at most eight changes', () => {
+    const changes = Array.from({ length: 12 }, (_, i) => ({
+      type: 'retired',
+      model: `a/m${i}:free`,
+      reason: 'gone',
+    }));
+    const lines = text({ atMs: now, ok: true, changes });
+    expect(lines[3]).toBe('model list: reconciled at 12:00:00 (0s ago): 12 retired');
+    expect(lines[12]).toBe('  … 4 more (--json)');
   });
 });

@@ -114,7 +114,9 @@ function networkReason(err: unknown): string {
   const code = (err as { code?: unknown }).code;
   const cause = err.cause instanceof Error ? err.cause : undefined;
   const causeCode = (cause as { code?: unknown } | undefined)?.code;
-  const codes = [code, causeCode].filter((c): c is string => typeof c === 'string' && !c.startsWith('UND_ERR'));
+  const codes = [code, causeCode].filter(
+    (c): c is string => typeof c === 'string' && !c.startsWith('UND_ERR'),
+  );
   return codes[0] ?? cause?.message ?? err.message;
 }
 

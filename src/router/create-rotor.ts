@@ -49,7 +49,8 @@ export interface RotorStatus {
   upstreams: Array<{ id: string; baseUrl: string; hasKey: boolean }>;
   metrics: MetricsSnapshot;
   events: readonly EngineEvent[];
-  retryBudgetTokens: number;
+  /** The retry throttle: tokens left of `maxTokens`; retries stop while half or fewer remain. */
+  retryBudget: { tokens: number; maxTokens: number; retriesAllowed: boolean };
 }
 
 export interface Rotor {
@@ -164,7 +165,11 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
         })),
         metrics: engine.metrics(),
         events: engine.recentEvents(),
-        retryBudgetTokens: ctx.budget.tokens,
+        retryBudget: {
+          tokens: ctx.budget.tokens,
+          maxTokens: ctx.budget.options.maxTokens,
+          retriesAllowed: ctx.budget.allowsRetry(),
+        },
       };
     },
     async close() {

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { describeValue } from '../describe-value.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
 import { timeoutsSchema } from '../router/rotor-options.js';
+import { parseStoreUrl } from '../store/parse-store-url.js';
 
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
 
@@ -59,8 +60,21 @@ export const gatewayConfigSchema = z.strictObject({
     .strictObject({
       /** An explicit, pinned rotation order (primary first). Default: the registry's order. */
       order: z.array(z.string().min(1)).optional(),
+      /** Re-rank the rotation live from observed success and latency (ignored with a pinned order). */
+      adaptive: z.boolean().default(false),
+      /** How often the adaptive ranking looks at live stats, ms. */
+      adaptiveIntervalMs: z.number().int().positive().default(60_000),
+      /** A model must be this much faster (0.2 = 20 %) at the same success level to overtake: no flapping. */
+      adaptiveHysteresis: z.number().min(0).max(10).default(0.2),
+      /** Attempts a model needs before its live stats count; below that it keeps its place. */
+      adaptiveMinSamples: z.number().int().min(1).default(20),
     })
-    .default({}),
+    .default({
+      adaptive: false,
+      adaptiveIntervalMs: 60_000,
+      adaptiveHysteresis: 0.2,
+      adaptiveMinSamples: 20,
+    }),
   /** Path of the models registry YAML. Default: the shipped `registry/free-models.yaml`. */
   registry: z.string().optional(),
   /** Deadline over all attempts and waits of one request, ms (clients may shorten it with `x-rotor-deadline-ms`). */
@@ -98,6 +112,39 @@ export const gatewayConfigSchema = z.strictObject({
       timeoutMs: z.number().int().positive().default(15_000),
     })
     .default({ intervalMs: 6 * 60 * 60 * 1000, timeoutMs: 15_000 }),
+  /** Where engine state lives (see src/store/README.md). */
+  store: z
+    .strictObject({
+      /**
+       * `memory` | `sqlite:PATH` | `redis://HOST:PORT[/DB][?prefix=rotor:]` (env `ROTOR_STORE`).
+       * Default: `rotor serve` with an API key → `sqlite:<dataDir>/rotor.db`; simulated, or
+       * `startGateway()` embedded → `memory`.
+       */
+      url: z.string().min(1).optional(),
+      /** Directory of the default SQLite file, relative to the working directory. Default `./data`. */
+      dataDir: z.string().min(1).default('./data'),
+      /** Redis: a stable name per replica, to keep its own rolling stats across restarts (env `ROTOR_REPLICA_ID`). */
+      replicaId: z.string().min(1).optional(),
+    })
+    .default({ dataDir: './data' }),
+  /** The account's free-model quota. */
+  quota: z
+    .strictObject({
+      /**
+       * Let the automatic rotation use non-`:free` models (which cost money) too. Default false:
+       * they are left out of `auto`; a client that names one explicitly still gets it.
+       */
+      allowPaidFallback: z.boolean().default(false),
+      /** Read the daily free-model quota (`GET /key`) at start and then this often, ms; 0 = never. Default 5 min. */
+      keyPollMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(5 * 60 * 1000),
+      /** Limit of one `GET /key`, ms. Default 10 s. */
+      keyTimeoutMs: z.number().int().positive().default(10_000),
+    })
+    .default({ allowPaidFallback: false, keyPollMs: 5 * 60 * 1000, keyTimeoutMs: 10_000 }),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -112,10 +159,33 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+function storeUrlProblem(url: string): string | undefined {
+  try {
+    parseStoreUrl(url);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/**
+ * The store `rotor serve` uses when none is configured: a SQLite file under `store.dataDir` with
+ * a real upstream; memory when simulated (a simulated account's state is worthless after a restart).
+ */
+export function defaultStoreUrl(config: GatewayConfig): string {
+  return config.upstream.apiKey ? `sqlite:${config.store.dataDir.replace(/\/+$/, '')}/rotor.db` : 'memory';
+}
+
 /** Validate a parsed configuration object; `source` names where it came from in messages. */
 export function parseGatewayConfig(input: unknown, source = 'configuration'): GatewayConfig {
   const result = gatewayConfigSchema.safeParse(input ?? {});
-  if (result.success) return result.data;
+  if (result.success) {
+    // Checked here, not in the schema: the message must not echo a Redis password.
+    const storeProblem =
+      result.data.store.url === undefined ? undefined : storeUrlProblem(result.data.store.url);
+    if (storeProblem) throw new ConfigError(`Invalid ${source}:\n  store.url: ${storeProblem}`);
+    return result.data;
+  }
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.join('.') : '(root)';
     return `${path}: ${issue.message}${describeValue(input, issue.path)}`;
@@ -127,7 +197,7 @@ export function parseGatewayConfig(input: unknown, source = 'configuration'): Ga
  * Load the configuration: the YAML file if any, then environment overrides:
  * `OPENROUTER_API_KEY`, `OPENROUTER_BASE_URL`, `ROTOR_PORT`, `ROTOR_HOST`, `ROTOR_ORDER`
  * (comma-separated), `ROTOR_API_KEYS` (comma-separated client keys), `ROTOR_LOG_LEVEL`,
- * `ROTOR_RECONCILE_INTERVAL_MS`.
+ * `ROTOR_RECONCILE_INTERVAL_MS`, `ROTOR_STORE`, `ROTOR_REPLICA_ID`, `ROTOR_ALLOW_PAID_FALLBACK` (`true`/`false`).
  */
 export function loadGatewayConfig(
   options: { path?: string | undefined; env?: NodeJS.ProcessEnv; overrides?: GatewayConfigInput } = {},
@@ -168,6 +238,13 @@ export function loadGatewayConfig(
       'ROTOR_RECONCILE_INTERVAL_MS',
       env.ROTOR_RECONCILE_INTERVAL_MS,
     );
+  if (env.ROTOR_STORE) section('store').url = env.ROTOR_STORE;
+  if (env.ROTOR_REPLICA_ID) section('store').replicaId = env.ROTOR_REPLICA_ID;
+  if (env.ROTOR_ALLOW_PAID_FALLBACK)
+    section('quota').allowPaidFallback = booleanFromEnv(
+      'ROTOR_ALLOW_PAID_FALLBACK',
+      env.ROTOR_ALLOW_PAID_FALLBACK,
+    );
   for (const [name, value] of Object.entries(options.overrides ?? {})) {
     if (value && typeof value === 'object' && !Array.isArray(value)) Object.assign(section(name), value);
     else (merged as Record<string, unknown>)[name] = value;
@@ -183,6 +260,12 @@ function splitList(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+function booleanFromEnv(name: string, value: string): boolean {
+  if (/^(true|1|yes)$/i.test(value)) return true;
+  if (/^(false|0|no)$/i.test(value)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${value}"`);
 }
 
 function numberFromEnv(name: string, value: string): number {

@@ -24,7 +24,15 @@ export class GatewayMetrics {
   private readonly breakerTransitions: Counter<'model' | 'state'>;
   private readonly cooldowns: Counter<'model' | 'reason'>;
 
-  constructor(engine: RotationEngine, info: { simulated: boolean; version: string }) {
+  constructor(
+    engine: RotationEngine,
+    info: {
+      simulated: boolean;
+      version: string;
+      /** The state store: its kind, and whether it is degraded (e.g. Redis unreachable). */
+      store?: { kind: string; degraded(): boolean };
+    },
+  ) {
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'rotor_requests_total',
@@ -100,6 +108,19 @@ export class GatewayMetrics {
         this.set({ version: info.version, simulated: String(info.simulated) }, 1);
       },
     });
+    const store = info.store;
+    if (store) {
+      new Gauge({
+        name: 'rotor_store_degraded',
+        help: 'Whether the state store is degraded (1: e.g. Redis unreachable, serving on local state) or not (0).',
+        labelNames: ['store'],
+        registers,
+        collect() {
+          this.reset();
+          this.set({ store: store.kind }, store.degraded() ? 1 : 0);
+        },
+      });
+    }
     new Gauge({
       name: 'rotor_model_breaker_state',
       help: 'Circuit breaker state per model: 0 closed, 1 half-open, 2 open.',

@@ -13,17 +13,23 @@ import type { EngineEvent } from '../engine/engine-events.js';
 import type { Random } from '../engine/random.js';
 import { packageRoot } from '../package-root.js';
 import { type Reconciler, startReconciler } from '../reconcile/reconciler.js';
+import { startAdaptiveRanking } from '../registry/adaptive-rank.js';
 import { fetchModels } from '../registry/fetch-models.js';
 import { defaultRegistryPath, loadRegistry } from '../registry/registry-file.js';
 import { type ModelDefaults, rotationDefaultsFrom } from '../registry/rotation-defaults.js';
 import { createRotor, type Rotor } from '../router/create-rotor.js';
 import type { ModelOptions } from '../router/rotor-options.js';
 import { type Simulator, startSimulator } from '../sim/simulator.js';
-import type { ChatTransport } from '../upstream/upstream-client.js';
+import { openStore } from '../store/open-store.js';
+import { type EnginePersistence, persistEngine, restoreEngine } from '../store/persist-engine.js';
+import type { RedisCoordinator } from '../store/redis-coordinator.js';
+import type { StateStore } from '../store/state-store.js';
+import { type ChatTransport, UpstreamClient } from '../upstream/upstream-client.js';
 import { VERSION } from '../version.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { createGatewayApp, type GatewayApp } from './http-app.js';
+import { type QuotaPoller, startQuotaPoller } from './quota-poller.js';
 
 export interface GatewayDeps {
   clock?: Clock;
@@ -45,6 +51,12 @@ export interface Gateway {
   readonly config: GatewayConfig;
   /** Keeps the rotation in step with the live model list, when enabled (`reconcile.enabled`). */
   readonly reconciler: Reconciler | undefined;
+  /** Where engine state lives (`store.url`: memory, SQLite or Redis). */
+  readonly store: StateStore;
+  /** Shares quota, probes and health facts with other replicas (Redis only). */
+  readonly coordinator: RedisCoordinator | undefined;
+  /** Reads the daily free-model quota from `GET /key` (unless `quota.keyPollMs` is 0). */
+  readonly quotaPoller: QuotaPoller | undefined;
   /** Stop accepting, drain in-flight requests (up to the configured drain time), then stop everything. */
   close(): Promise<{ drained: number; aborted: number }>;
 }
@@ -64,6 +76,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const registryFile = (await loadRegistry(config.registry ?? defaultRegistryPath())).registry;
   const registry = rotationDefaultsFrom(registryFile);
   const simulated = !config.upstream.apiKey;
+  // Before anything starts: a store that cannot be opened (locked, corrupt) is one clear error.
+  const opened = await openStore(config.store.url ?? 'memory', {
+    logger,
+    replicaId: config.store.replicaId,
+    probeLockMs: Math.min(config.deadlineMs, 60_000),
+  });
   const simulator = simulated
     ? await startSimulator({
         port: 0,
@@ -77,8 +95,18 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     : undefined;
 
   const pinned = config.rotation.order;
-  const rotation = pinned ?? registry.rotation.filter((id) => usable(registry.models.get(id)));
+  const candidates = pinned ?? registry.rotation.filter((id) => usable(registry.models.get(id)));
+  // Never escalate cost silently: paid models join the automatic rotation only when allowed.
+  const rotation = config.quota.allowPaidFallback ? candidates : candidates.filter(isFreeModelId);
+  if (rotation.length < candidates.length) {
+    logger.warn(
+      { left_out: candidates.filter((id) => !isFreeModelId(id)) },
+      'paid models left out of the automatic rotation (quota.allowPaidFallback is false)',
+    );
+  }
   const models: ModelOptions[] = [...registry.models].map(([id, m]) => modelOptions(id, m));
+  // Left out of `auto` but still known: a client that names one explicitly gets it.
+  for (const id of candidates) if (!rotation.includes(id) && !registry.models.has(id)) models.push({ id });
   const rotor = createRotor(
     {
       upstreams: [
@@ -101,8 +129,16 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       ...(deps.clock ? { clock: deps.clock } : {}),
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.transport ? { transport: deps.transport } : {}),
+      ...(opened.coordinator ? { coordinator: opened.coordinator } : {}),
     },
   );
+  try {
+    if (await restoreEngine(rotor.engine, opened.store))
+      logger.info({ store: opened.store.kind, location: opened.store.location }, 'engine state restored');
+  } catch (err) {
+    await Promise.allSettled([opened.store.close(), rotor.close(), simulator?.close()]);
+    throw err;
+  }
   for (const [id, m] of registry.models) {
     if (m.status === 'retired' && rotation.includes(id))
       rotor.engine.retire(id, 'marked retired in the registry');
@@ -110,7 +146,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
 
   const now = () => rotor.engine.clock.now();
   const startedAtMs = now();
-  const metrics = new GatewayMetrics(rotor.engine, { simulated, version: VERSION });
+  const metrics = new GatewayMetrics(rotor.engine, { simulated, version: VERSION, store: opened.store });
+  await opened.coordinator?.attach(rotor.engine); // first sync with the other replicas (bounded; degraded if down)
+  const persistence: EnginePersistence | undefined =
+    opened.store.kind === 'sqlite' || (opened.store.kind === 'redis' && config.store.replicaId)
+      ? persistEngine(rotor.engine, opened.store, { logger })
+      : undefined;
+  logger.info({ store: opened.store.kind, location: opened.store.location }, 'state store');
   const known = (id: string) => registry.models.has(id) || rotor.engine.knownModels().includes(id);
   const upstreamInfo = { baseUrl: simulator ? simulator.url : config.upstream.baseUrl, simulated };
   // In the background: the gateway serves at once, and no request waits for the model list.
@@ -135,6 +177,33 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
           logger,
         })
       : undefined;
+  // Optimise the order from real usage (the seed's "optimise the rotation order based on real usage").
+  const adaptive =
+    config.rotation.adaptive && pinned === undefined
+      ? startAdaptiveRanking(rotor, {
+          intervalMs: config.rotation.adaptiveIntervalMs,
+          minSamples: config.rotation.adaptiveMinSamples,
+          hysteresisRatio: config.rotation.adaptiveHysteresis,
+          expectedLatencyMs: (id) => registry.models.get(id)?.expectedLatencyMs,
+          onChange: (moves, { order }) => logger.info({ moves, order }, 'adaptive re-rank'),
+        })
+      : undefined;
+  // The daily free-model quota from `GET /key`, in the background: no request waits for it.
+  const keyClient =
+    config.quota.keyPollMs > 0
+      ? new UpstreamClient({ clock: rotor.engine.clock, metadataTimeoutMs: config.quota.keyTimeoutMs })
+      : undefined;
+  const keyUpstream = rotor.options.upstreams[0]!;
+  const quotaPoller = keyClient
+    ? startQuotaPoller({
+        engine: rotor.engine,
+        account: keyUpstream.id,
+        fetchKeyInfo: (signal) => keyClient.getKeyInfo(keyUpstream, signal),
+        intervalMs: config.quota.keyPollMs,
+        timeoutMs: config.quota.keyTimeoutMs,
+        logger,
+      })
+    : undefined;
 
   const status = () => {
     const s = rotor.status();
@@ -148,8 +217,18 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       system: s.metrics.system,
       models: s.metrics.models.map((m) => ({ ...m, registry: registryInfo(registry.models.get(m.model)) })),
       events: s.events.slice(-100),
-      retryBudgetTokens: s.retryBudgetTokens,
+      retryBudget: s.retryBudget,
       reconcile: reconciler?.last() ?? null,
+      store: {
+        kind: opened.store.kind,
+        location: opened.store.location,
+        degraded: opened.store.degraded(),
+        lastSavedAtMs: persistence?.lastSavedAtMs() ?? null,
+        shared: opened.coordinator
+          ? { instanceId: opened.coordinator.instanceId, ...opened.coordinator.stats() }
+          : null,
+      },
+      keyQuota: quotaPoller?.last() ?? null,
     };
   };
 
@@ -251,9 +330,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     simulator,
     config,
     reconciler,
+    store: opened.store,
+    coordinator: opened.coordinator,
+    quotaPoller,
     close() {
       closing ??= (async () => {
         reconciler?.stop();
+        adaptive?.stop();
+        quotaPoller?.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const result = await app.drain(config.server.drainTimeoutMs);
@@ -264,6 +348,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         server.closeAllConnections();
         await closed;
         await rotor.close();
+        await persistence?.close(); // the last save
+        await opened.store.close();
+        await keyClient?.close();
         await simulator?.close();
         logger.info(result, 'rotor gateway stopped');
         return result;
@@ -271,6 +358,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       return closing;
     },
   };
+}
+
+/** Counts against the free quota, costs nothing (the engine's default rule). */
+function isFreeModelId(id: string): boolean {
+  return id.endsWith(':free');
 }
 
 function usable(m: ModelDefaults | undefined): boolean {

@@ -85,6 +85,10 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
       const html = deps.dashboardHtml();
       res.writeHead(200, {
         'content-type': 'text/html; charset=utf-8',
+        // The page is one self-contained file: nothing else may load or run.
+        'content-security-policy':
+          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'",
+        'x-content-type-options': 'nosniff',
         'content-length': Buffer.byteLength(html),
         'cache-control': 'no-cache',
       });

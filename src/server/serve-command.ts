@@ -3,8 +3,9 @@
  * Without OPENROUTER_API_KEY it serves simulated answers and says so loudly.
  */
 import type { Command } from 'commander';
-import { startGateway } from './gateway.js';
-import { ConfigError, loadGatewayConfig } from './gateway-config.js';
+import { StoreError } from '../store/state-store.js';
+import { type Gateway, startGateway } from './gateway.js';
+import { ConfigError, defaultStoreUrl, loadGatewayConfig } from './gateway-config.js';
 
 export function register(program: Command): void {
   program
@@ -27,7 +28,19 @@ export function register(program: Command): void {
         }
         throw err;
       }
-      const gateway = await startGateway(config);
+      // `rotor serve` persists by default (SQLite under ./data); an embedded gateway uses memory.
+      if (config.store.url === undefined)
+        config = { ...config, store: { ...config.store, url: defaultStoreUrl(config) } };
+      let gateway: Gateway;
+      try {
+        gateway = await startGateway(config);
+      } catch (err) {
+        if (err instanceof StoreError) {
+          process.stderr.write(`rotor: ${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
       if (gateway.simulated) process.stderr.write(simulatedBanner(gateway.url));
       else
         process.stderr.write(
