@@ -41,7 +41,7 @@ export interface RotationSummary {
   models: Array<{
     model: string;
     totalRequests: number;
-    successRate: number;
+    successRate: number | null;
     averageExecutionTimeMs: number;
     available: boolean;
   }>;

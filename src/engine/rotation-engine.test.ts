@@ -469,8 +469,11 @@ describe('properties', () => {
           for (const v of [m.inFlight, m.consecutiveFailures, m.consecutiveRateLimits, m.cancelledRequests]) {
             expect(v).toBeGreaterThanOrEqual(0);
           }
-          expect(m.successRate).toBeGreaterThanOrEqual(0);
-          expect(m.successRate).toBeLessThanOrEqual(1);
+          if (m.totalRequests === 0) expect(m.successRate).toBeNull();
+          else {
+            expect(m.successRate).toBeGreaterThanOrEqual(0);
+            expect(m.successRate).toBeLessThanOrEqual(1);
+          }
         }
         for (const a of snap.system.accounts) {
           expect(a.minuteRemaining ?? 0).toBeGreaterThanOrEqual(0);

@@ -74,7 +74,7 @@ export function adaptiveOrder(
     slots.push(index);
     standings.push({
       model,
-      bucket: bucketOf(s.recentSuccessRate, buckets),
+      bucket: bucketOf(s.recentSuccessRate ?? 1, buckets),
       latencyMs: s.latencyP50Ms ?? options.expectedLatencyMs?.(model) ?? null,
     });
   });

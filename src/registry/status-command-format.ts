@@ -11,7 +11,7 @@ const nullableNumber = z.number().nullable();
 const modelSchema = z.looseObject({
   model: z.string(),
   totalRequests: z.number(),
-  recentSuccessRate: z.number(),
+  recentSuccessRate: z.number().nullable(),
   latencyP50Ms: nullableNumber,
   latencyP95Ms: nullableNumber,
   breakerState: z.enum(['closed', 'open', 'half_open']),
@@ -66,8 +66,8 @@ export const gatewayStatusSchema = z.looseObject({
     resetsToPrimary: z.number(),
     requests: z.looseObject({
       total: z.number(),
-      successRate: z.number(),
-      firstTrySuccessRate: z.number(),
+      successRate: z.number().nullable(),
+      firstTrySuccessRate: z.number().nullable(),
       meanAttempts: z.number().optional(),
     }),
     accounts: z.array(accountSchema),
@@ -301,7 +301,8 @@ function statusColumns(): Column<Row>[] {
   ];
 }
 
-function successColour(rate: number): Colour {
+function successColour(rate: number | null): Colour | undefined {
+  if (rate === null) return undefined;
   return rate >= 0.95 ? 'green' : rate >= 0.8 ? 'yellow' : 'red';
 }
 
@@ -310,7 +311,9 @@ function ms(value: number | null): string {
   return value < 10_000 ? `${Math.round(value)} ms` : `${(value / 1000).toFixed(1)} s`;
 }
 
-function percent(fraction: number): string {
+/** A 0..1 rate as a percentage; '—' when there is no data yet. */
+function percent(fraction: number | null): string {
+  if (fraction === null) return '—';
   return `${Math.round(fraction * 1000) / 10} %`;
 }
 

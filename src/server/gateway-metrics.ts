@@ -178,7 +178,10 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.reset();
-        for (const m of snapshot().models) this.set({ model: m.model }, m.recentSuccessRate);
+        this.reset();
+        for (const m of snapshot().models) {
+          if (m.recentSuccessRate !== null) this.set({ model: m.model }, m.recentSuccessRate);
+        }
       },
     });
     new Gauge({
@@ -194,7 +197,9 @@ export class GatewayMetrics {
       help: 'Share of client requests answered by their first upstream attempt.',
       registers,
       collect() {
-        this.set(snapshot().system.requests.firstTrySuccessRate);
+        const rate = snapshot().system.requests.firstTrySuccessRate;
+        this.reset();
+        if (rate !== null) this.set(rate);
       },
     });
     new Gauge({
