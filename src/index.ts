@@ -18,7 +18,13 @@ export {
 } from './engine/backoff.js';
 export type { Clock } from './engine/clock.js';
 export { ManualClock, systemClock } from './engine/clock.js';
-export type { EngineEvent, EngineEventListener, EngineEventType } from './engine/engine-events.js';
+// State stores and coordination across replicas.
+export type {
+  EngineEvent,
+  EngineEventListener,
+  EngineEventType,
+  ExternalFact,
+} from './engine/engine-events.js';
 export type { EngineOptions, EngineOptionsInput } from './engine/engine-options.js';
 export { engineOptionsSchema } from './engine/engine-options.js';
 export type { EngineStateJson } from './engine/engine-state.js';
@@ -63,7 +69,12 @@ export {
   UpstreamError,
   UpstreamRequestError,
 } from './errors.js';
-export type { ChatCallOptions } from './router/chat-loop.js';
+export type {
+  AdmissionRequest,
+  AdmissionVerdict,
+  AttemptCoordinator,
+  ChatCallOptions,
+} from './router/chat-loop.js';
 export { ChatRun } from './router/chat-loop.js';
 export type { ChatResult, ChatStream, Rotor, RotorDeps, RotorStatus } from './router/create-rotor.js';
 // Router: one request's journey, and the library entry point.
@@ -87,6 +98,13 @@ export {
 } from './server/gateway-config.js';
 export type { Simulator, SimulatorOptions } from './sim/simulator.js';
 export { startSimulator } from './sim/simulator.js';
+export { MemoryStore } from './store/memory-store.js';
+export type { OpenedStore, OpenStoreOptions } from './store/open-store.js';
+export { openStore } from './store/open-store.js';
+export { RedisCoordinator } from './store/redis-coordinator.js';
+export { SqliteStore } from './store/sqlite-store.js';
+export type { StateStore, StoreKind } from './store/state-store.js';
+export { StoreError } from './store/state-store.js';
 export { classifyBodyError, classifyHttpError } from './upstream/classify.js';
 export type { AttemptTimeouts, ChatTransport, TransportRequest } from './upstream/upstream-client.js';
 // Upstream: the transport contract and rotor's undici client.

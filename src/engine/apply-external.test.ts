@@ -237,3 +237,32 @@ describe('applyExternal', () => {
     expect(remote.engine.toJSON()).toEqual(local.engine.toJSON());
   });
 });
+
+describe('Lease.withdraw (an attempt a coordinator refused)', () => {
+  it('frees the slot and takes back the quota count, without a verdict or a cancellation', () => {
+    const clock = new ManualClock(NOW);
+    const engine = new RotationEngine(
+      { rotationOrder: [A], quota: { freeRequestsPerMinute: 2 } },
+      { clock, random: seededRandom(1) },
+    );
+    for (let i = 0; i < 5; i++) {
+      const got = engine.acquire();
+      if (!got.ok) throw new Error('refused locally');
+      got.lease.withdraw();
+    }
+    const m = engine.metrics();
+    expect(m.system.accounts[0]).toMatchObject({ minuteUsed: 0, dayUsed: 0 });
+    expect(m.models[0]).toMatchObject({ inFlight: 0, totalRequests: 0, cancelledRequests: 0 });
+  });
+
+  it('takes nothing back from a window that has rolled since', async () => {
+    const clock = new ManualClock(NOW + 59_000);
+    const engine = new RotationEngine({ rotationOrder: [A] }, { clock, random: seededRandom(1) });
+    const got = engine.acquire();
+    if (!got.ok) throw new Error('refused locally');
+    await clock.advance(2000); // a new minute
+    expect(engine.acquire().ok && engine.acquire().ok).toBe(true);
+    got.lease.withdraw(); // its minute is over: only the day's count is taken back
+    expect(engine.metrics().system.accounts[0]).toMatchObject({ minuteUsed: 2, dayUsed: 2 });
+  });
+});

@@ -79,6 +79,11 @@ export interface Lease {
   fail(failure: Failure, timing?: AttemptTiming): void;
   /** The attempt ended without a verdict on the model (the caller aborted). */
   release(): void;
+  /**
+   * The attempt was never sent (e.g. another replica's coordinator refused it): frees the slot and
+   * takes back its count against the account's free quota. No verdict, and not a cancellation.
+   */
+  withdraw(): void;
 }
 
 export type Acquisition =
@@ -102,10 +107,10 @@ export interface ModelMetricsSnapshot {
   failuresByKind: Partial<Record<string, number>>;
   /** Mean duration of every timed attempt, successful or not (the seed's "average execution time"), ms. */
   averageExecutionTimeMs: number;
-  /** successful / total over the model's life, 0..1 (1 when unused). */
-  successRate: number;
-  /** Success rate over the sliding window of recent outcomes, 0..1 (1 when unused). */
-  recentSuccessRate: number;
+  /** successful / total over the model's life, 0..1; null before any attempt (no data is not 100 %). */
+  successRate: number | null;
+  /** Success rate over the sliding window of recent outcomes, 0..1; null before any attempt. */
+  recentSuccessRate: number | null;
   lastUsedMs: number | null;
   rotationsTo: number;
   latencyP50Ms: number | null;
@@ -156,7 +161,12 @@ export interface SystemMetricsSnapshot {
   /** Consecutive transient failures of the current model. */
   consecutiveFailures: number;
   breakerStatus: Record<string, 'closed' | 'open' | 'half_open'>;
-  requests: RequestStats & { successRate: number; firstTrySuccessRate: number; meanAttempts: number };
+  /** Rates are null before the first request. */
+  requests: RequestStats & {
+    successRate: number | null;
+    firstTrySuccessRate: number | null;
+    meanAttempts: number;
+  };
   accounts: AccountSnapshot[];
 }
 
@@ -498,8 +508,8 @@ export class RotationEngine {
         breakerStatus,
         requests: {
           ...structuredClone(r),
-          successRate: r.total === 0 ? 1 : r.succeeded / r.total,
-          firstTrySuccessRate: r.total === 0 ? 1 : r.firstTrySucceeded / r.total,
+          successRate: r.total === 0 ? null : r.succeeded / r.total,
+          firstTrySuccessRate: r.total === 0 ? null : r.firstTrySucceeded / r.total,
           meanAttempts: r.total === 0 ? 0 : attemptsSum / r.total,
         },
         accounts: [...this.accounts.keys()].map((id) => this.accountSnapshot(id, now)),
@@ -702,12 +712,13 @@ export class RotationEngine {
     e.inFlight++;
     if (isProbe) e.probesInFlight++;
     const accountId = this.accountOf(e);
-    if (this.isFree(e)) {
-      const a = this.account(accountId);
-      rollWindows(a, now);
-      a.minute.count++;
-      a.day.count++;
+    const counted = this.isFree(e) ? this.account(accountId) : undefined;
+    if (counted) {
+      rollWindows(counted, now);
+      counted.minute.count++;
+      counted.day.count++;
     }
+    const countedIn = counted && { minute: counted.minute.startMs, day: counted.day.startMs };
     let settled = false;
     const settle = (): boolean => {
       if (settled) return false;
@@ -736,6 +747,13 @@ export class RotationEngine {
       release: () => {
         if (!settle()) return;
         e.metrics.cancelled++;
+      },
+      withdraw: () => {
+        if (!settle() || !counted || !countedIn) return;
+        // Only from the windows it was counted in (they may have rolled since).
+        if (counted.minute.startMs === countedIn.minute)
+          counted.minute.count = Math.max(0, counted.minute.count - 1);
+        if (counted.day.startMs === countedIn.day) counted.day.count = Math.max(0, counted.day.count - 1);
       },
     };
   }
@@ -999,8 +1017,8 @@ export class RotationEngine {
       cancelledRequests: m.cancelled,
       failuresByKind: { ...m.byKind },
       averageExecutionTimeMs: m.timedAttempts === 0 ? 0 : m.totalLatencyMs / m.timedAttempts,
-      successRate: m.total === 0 ? 1 : m.successful / m.total,
-      recentSuccessRate: recentMean ?? 1,
+      successRate: m.total === 0 ? null : m.successful / m.total,
+      recentSuccessRate: recentMean ?? null,
       lastUsedMs: m.lastUsedMs ?? null,
       rotationsTo: m.rotationsTo,
       latencyP50Ms: e.latencies.percentile(50) ?? null,

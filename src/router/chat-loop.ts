@@ -236,7 +236,7 @@ export async function* runChat(
 type AttemptOutcome = { ok: true } | { ok: false; failure: Failure; committed: boolean };
 
 /**
- * Ask the coordinator; on a denial free the lease without a verdict on the model, and turn a
+ * Ask the coordinator; on a denial withdraw the lease (no verdict, no quota count), and turn a
  * shared-quota denial into an account block so the loop's usual wait-or-429 logic applies.
  */
 async function coordinate(
@@ -256,7 +256,7 @@ async function coordinate(
     verdict = { ok: true }; // a coordinator must not reject; if it does, local decisions stand
   }
   if (verdict.ok) return verdict;
-  lease.release();
+  lease.withdraw();
   if (verdict.reason === 'account_quota') {
     const window = verdict.scope === 'account_day' ? 'daily' : 'per-minute';
     engine.applyExternal({

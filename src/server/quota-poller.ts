@@ -66,14 +66,16 @@ export function startQuotaPoller(options: QuotaPollerOptions): QuotaPoller {
         : err instanceof Error
           ? err.message
           : String(err);
-      if (!failing && !stopped.signal.aborted) logger?.warn({ error }, 'quota: cannot read the key info (GET /key)');
+      if (!failing && !stopped.signal.aborted)
+        logger?.warn({ error }, 'quota: cannot read the key info (GET /key)');
       failing = true;
       return { atMs: atMs(), ok: false, error, limit: null, remaining: null, used: null };
     }
     if (failing) logger?.info('quota: key info readable again');
     failing = false;
     const quota = freeModelDailyRequests(data);
-    if (!quota || stopped.signal.aborted) return { atMs: atMs(), ok: true, limit: null, remaining: null, used: null };
+    if (!quota || stopped.signal.aborted)
+      return { atMs: atMs(), ok: true, limit: null, remaining: null, used: null };
     engine.setAccountQuota(account, quota);
     if (quota.remaining === 0 && !spentSaid) {
       logger?.warn(
@@ -121,7 +123,8 @@ export function freeModelDailyRequests(
   const q = data['free_model_daily_requests'];
   if (q === null || typeof q !== 'object') return undefined;
   const r = q as Record<string, unknown>;
-  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
+  const num = (v: unknown): number | null =>
+    typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
   const quota = { limit: num(r['limit']), remaining: num(r['remaining']), used: num(r['used']) };
   return quota.limit === null && quota.remaining === null && quota.used === null ? undefined : quota;
 }

@@ -49,9 +49,9 @@ describe('SqliteStore', () => {
     expect(await open(path).load()).toEqual(state);
   });
 
-  it('uses WAL and records its schema version', () => {
+  it('uses WAL and records its schema version', async () => {
     const path = tempFile();
-    open(path);
+    await open(path).close();
     const db = new Database(path, { readonly: true });
     cleanups.push(() => void db.close());
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -78,6 +78,17 @@ describe('SqliteStore', () => {
     expect((err as Error).message).not.toContain('\n');
   });
 
+  it('a second store on a file in use is refused: one gateway per file', async () => {
+    const path = tempFile();
+    const first = open(path);
+    await first.save(engineWithHistory().engine.toJSON());
+    expect(() => SqliteStore.open(path, { busyTimeoutMs: 50 })).toThrowError(
+      /database is locked by another process/,
+    );
+    await first.close();
+    await open(path).close(); // free again once the first is closed
+  });
+
   it('a file that is not a database is a one-line StoreError', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'rotor-sqlite-')), 'rotor.db');
     writeFileSync(path, 'this is not an SQLite file, just some text '.repeat(20));
@@ -87,7 +98,7 @@ describe('SqliteStore', () => {
 
   it('a saved state that is not engine state is refused with advice', async () => {
     const path = tempFile();
-    const store = open(path);
+    await open(path).close();
     const db = new Database(path);
     db.prepare('INSERT INTO engine_state (id, saved_at_ms, state) VALUES (?, ?, ?)').run(
       'gateway',
@@ -95,12 +106,12 @@ describe('SqliteStore', () => {
       '{"x":1}',
     );
     db.close();
-    await expect(store.load()).rejects.toThrowError(/saved state is unreadable; move the file aside/);
+    await expect(open(path).load()).rejects.toThrowError(/saved state is unreadable; move the file aside/);
   });
 
-  it('a schema from a newer rotor is refused', () => {
+  it('a schema from a newer rotor is refused', async () => {
     const path = tempFile();
-    open(path).close();
+    await open(path).close();
     const db = new Database(path);
     db.pragma('user_version = 99');
     db.close();

@@ -1,8 +1,10 @@
 /**
  * The default store of a single gateway: one SQLite file (better-sqlite3, WAL), one row per
  * gateway state. Cooldowns, breakers, account quota counts and rolling per-model stats survive a
- * restart. Opening checks everything a later write needs (schema, write lock), so a locked,
- * corrupt or unwritable file is one clear error at start, never a crash loop of stack traces.
+ * restart. The gateway holds the file's lock while it runs (`locking_mode = EXCLUSIVE`), so a
+ * second gateway on the same file is refused instead of silently overwriting the first one's
+ * state. Opening checks everything a later write needs (schema, write lock), so a locked, corrupt
+ * or unwritable file is one clear error at start, never a crash loop of stack traces.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -54,6 +56,7 @@ export class SqliteStore implements StateStore {
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { timeout: options.busyTimeoutMs ?? 2000 });
+      db.pragma('locking_mode = EXCLUSIVE'); // one gateway per file; the lock is released on close or exit
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       const version = db.pragma('user_version', { simple: true }) as number;
