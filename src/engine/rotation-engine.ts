@@ -18,180 +18,38 @@ import { backoffDelayMs, hintedDelayMs } from './backoff.js';
 import { type Clock, systemClock } from './clock.js';
 import type { EngineEvent, EngineEventListener, ExternalFact } from './engine-events.js';
 import { type EngineOptions, type EngineOptionsInput, engineOptionsSchema } from './engine-options.js';
+import type { AccountState, CooldownReason, EngineStateJson, RequestStats } from './engine-state.js';
 import type {
-  AccountState,
-  CooldownReason,
-  EngineStateJson,
-  ModelHealthState,
-  ModelMetricsState,
-  RequestStats,
-} from './engine-state.js';
+  AcquireRequest,
+  Acquisition,
+  AttemptTiming,
+  Lease,
+  ModelProfile,
+  RequestNeeds,
+  RotationEngineDeps,
+} from './engine-types.js';
 import { type Failure, isTransientModelFault } from './failure.js';
+import { accountSnapshot, type MetricsSnapshot, modelSnapshot } from './metrics-snapshot.js';
+import { freshHealth, type ModelEntry, newModelEntry } from './model-entry.js';
 import { type Random, systemRandom } from './random.js';
 import { SampleWindow } from './sample-window.js';
 
-/** What rotor knows about a model's abilities. Unknown (undefined) abilities are assumed present. */
-export interface ModelProfile {
-  id: string;
-  /** Counts against the account's free-model quota. Default: the id ends with `:free`. */
-  free?: boolean;
-  /** The upstream account the model is reached through. Default: `defaultAccount`. */
-  account?: string;
-  /** Context window, tokens. */
-  contextLength?: number;
-  tools?: boolean;
-  vision?: boolean;
-  systemPrompt?: boolean;
-}
-
-/** What one request needs from a model. */
-export interface RequestNeeds {
-  tools?: boolean;
-  vision?: boolean;
-  systemPrompt?: boolean;
-  /** Estimated prompt size, tokens. */
-  promptTokens?: number;
-}
-
-export interface AcquireRequest {
-  /** Candidates in order; defaults to the engine's rotation order. */
-  order?: readonly string[];
-  needs?: RequestNeeds;
-  /** Models this request must not use again (already failed for it). */
-  exclude?: ReadonlySet<string>;
-}
-
-export interface AttemptTiming {
-  /** Whole attempt duration, ms. */
-  latencyMs?: number;
-  /** Time to first token, ms. */
-  ttftMs?: number;
-}
-
-/** An admitted attempt. Settle it exactly once: `succeed`, `fail`, or `release` (no verdict). */
-export interface Lease {
-  readonly model: string;
-  readonly account: string;
-  /** Admitted as a half-open probe. */
-  readonly isProbe: boolean;
-  readonly startedAtMs: number;
-  succeed(timing?: AttemptTiming): void;
-  fail(failure: Failure, timing?: AttemptTiming): void;
-  /** The attempt ended without a verdict on the model (the caller aborted). */
-  release(): void;
-  /**
-   * The attempt was never sent (e.g. another replica's coordinator refused it): frees the slot and
-   * takes back its count against the account's free quota. No verdict, and not a cancellation.
-   */
-  withdraw(): void;
-}
-
-export type Acquisition =
-  | { ok: true; lease: Lease; skipped: SkipReason[] }
-  | {
-      ok: false;
-      skipped: SkipReason[];
-      /** Earliest time a skipped candidate becomes available, epoch ms; undefined if none will by time alone. */
-      retryAtMs?: number;
-      /** Some candidate is only busy (probe or slow-start slots taken) and may free up any moment. */
-      busy: boolean;
-    };
-
-export interface ModelMetricsSnapshot {
-  model: string;
-  totalRequests: number;
-  successfulRequests: number;
-  failedRequests: number;
-  rateLimitedRequests: number;
-  cancelledRequests: number;
-  failuresByKind: Partial<Record<string, number>>;
-  /** Mean duration of every timed attempt, successful or not (the seed's "average execution time"), ms. */
-  averageExecutionTimeMs: number;
-  /** successful / total over the model's life, 0..1; null before any attempt (no data is not 100 %). */
-  successRate: number | null;
-  /** Success rate over the sliding window of recent outcomes, 0..1; null before any attempt. */
-  recentSuccessRate: number | null;
-  lastUsedMs: number | null;
-  rotationsTo: number;
-  latencyP50Ms: number | null;
-  latencyP95Ms: number | null;
-  ttftP50Ms: number | null;
-  ttftP95Ms: number | null;
-  breakerState: 'closed' | 'open' | 'half_open';
-  breakerOpenUntilMs: number | null;
-  timesOpened: number;
-  cooldownUntilMs: number | null;
-  cooldownReason: CooldownReason | null;
-  cooldownDetail: string | null;
-  consecutiveFailures: number;
-  consecutiveRateLimits: number;
-  inFlight: number;
-  slowStartLimit: number | null;
-  retired: { atMs: number; reason: string } | null;
-  /** Whether a plain request could be sent to this model now, and if not why. */
-  available: boolean;
-  unavailableReason: SkipReason | null;
-}
-
-export interface AccountSnapshot {
-  account: string;
-  minuteUsed: number;
-  minuteLimit: number | null;
-  minuteRemaining: number | null;
-  minuteResetAtMs: number;
-  dayUsed: number;
-  dayLimit: number | null;
-  dayRemaining: number | null;
-  dayResetAtMs: number;
-  blockedUntilMs: number | null;
-  blockedScope: string | null;
-  blockedDetail: string | null;
-  remote: AccountState['remote'] | null;
-}
-
-export interface SystemMetricsSnapshot {
-  atMs: number;
-  currentModel: string | null;
-  /** Index of the current model in the rotation order, -1 if none is available. */
-  currentIndex: number;
-  primaryModel: string | null;
-  totalRotations: number;
-  lastRotationMs: number | null;
-  resetsToPrimary: number;
-  /** Consecutive transient failures of the current model. */
-  consecutiveFailures: number;
-  breakerStatus: Record<string, 'closed' | 'open' | 'half_open'>;
-  /** Rates are null before the first request. */
-  requests: RequestStats & {
-    successRate: number | null;
-    firstTrySuccessRate: number | null;
-    meanAttempts: number;
-  };
-  accounts: AccountSnapshot[];
-}
-
-export interface MetricsSnapshot {
-  system: SystemMetricsSnapshot;
-  /** Rotation order first, then any other model seen. */
-  models: ModelMetricsSnapshot[];
-}
-
-interface ModelEntry {
-  id: string;
-  profile: ModelProfile;
-  health: ModelHealthState;
-  metrics: Omit<ModelMetricsState, 'recentOutcomes' | 'latenciesMs' | 'ttftsMs'>;
-  recent: SampleWindow;
-  latencies: SampleWindow;
-  ttfts: SampleWindow;
-  inFlight: number;
-  probesInFlight: number;
-}
-
-export interface RotationEngineDeps {
-  clock?: Clock;
-  random?: Random;
-}
+// The engine's types live beside it; re-exported so callers can keep importing them from here.
+export type {
+  AcquireRequest,
+  Acquisition,
+  AttemptTiming,
+  Lease,
+  ModelProfile,
+  RequestNeeds,
+  RotationEngineDeps,
+} from './engine-types.js';
+export type {
+  AccountSnapshot,
+  MetricsSnapshot,
+  ModelMetricsSnapshot,
+  SystemMetricsSnapshot,
+} from './metrics-snapshot.js';
 
 export class RotationEngine {
   readonly options: EngineOptions;
@@ -488,7 +346,13 @@ export class RotationEngine {
   metrics(): MetricsSnapshot {
     this.refresh();
     const now = this.clock.now();
-    const models = this.knownModels().map((id) => this.modelSnapshot(this.entry(id), now));
+    const models = this.knownModels().map((id) => {
+      const e = this.entry(id);
+      return modelSnapshot(
+        e,
+        this.capabilityGap(e, undefined) ?? this.healthGap(e, now) ?? this.admissionGap(e),
+      );
+    });
     const breakerStatus: Record<string, 'closed' | 'open' | 'half_open'> = {};
     for (const m of models) breakerStatus[m.model] = m.breakerState;
     const r = this.requests;
@@ -512,7 +376,10 @@ export class RotationEngine {
           firstTrySuccessRate: r.total === 0 ? null : r.firstTrySucceeded / r.total,
           meanAttempts: r.total === 0 ? 0 : attemptsSum / r.total,
         },
-        accounts: [...this.accounts.keys()].map((id) => this.accountSnapshot(id, now)),
+        accounts: [...this.accounts].map(([id, a]) => {
+          rollWindows(a, now);
+          return accountSnapshot(id, a, this.quotaLimits(a), now);
+        }),
       },
       models,
     };
@@ -582,27 +449,7 @@ export class RotationEngine {
   private entry(id: string): ModelEntry {
     let e = this.models.get(id);
     if (!e) {
-      e = {
-        id,
-        profile: { id },
-        health: freshHealth(),
-        metrics: {
-          total: 0,
-          successful: 0,
-          failed: 0,
-          rateLimited: 0,
-          cancelled: 0,
-          byKind: {},
-          totalLatencyMs: 0,
-          timedAttempts: 0,
-          rotationsTo: 0,
-        },
-        recent: new SampleWindow(this.options.successWindowSize),
-        latencies: new SampleWindow(this.options.latencyWindowSize),
-        ttfts: new SampleWindow(this.options.latencyWindowSize),
-        inFlight: 0,
-        probesInFlight: 0,
-      };
+      e = newModelEntry(id, this.options);
       this.models.set(id, e);
     }
     return e;
@@ -1002,69 +849,6 @@ export class RotationEngine {
       }
     }
   }
-
-  private modelSnapshot(e: ModelEntry, now: number): ModelMetricsSnapshot {
-    const m = e.metrics;
-    const h = e.health;
-    const gap = this.capabilityGap(e, undefined) ?? this.healthGap(e, now) ?? this.admissionGap(e);
-    const recentMean = e.recent.mean();
-    return {
-      model: e.id,
-      totalRequests: m.total,
-      successfulRequests: m.successful,
-      failedRequests: m.failed,
-      rateLimitedRequests: m.rateLimited,
-      cancelledRequests: m.cancelled,
-      failuresByKind: { ...m.byKind },
-      averageExecutionTimeMs: m.timedAttempts === 0 ? 0 : m.totalLatencyMs / m.timedAttempts,
-      successRate: m.total === 0 ? null : m.successful / m.total,
-      recentSuccessRate: recentMean ?? null,
-      lastUsedMs: m.lastUsedMs ?? null,
-      rotationsTo: m.rotationsTo,
-      latencyP50Ms: e.latencies.percentile(50) ?? null,
-      latencyP95Ms: e.latencies.percentile(95) ?? null,
-      ttftP50Ms: e.ttfts.percentile(50) ?? null,
-      ttftP95Ms: e.ttfts.percentile(95) ?? null,
-      breakerState: h.breaker.state,
-      breakerOpenUntilMs: h.breaker.state === 'open' ? h.breaker.untilMs : null,
-      timesOpened: h.timesOpened,
-      cooldownUntilMs: h.cooldown?.untilMs ?? null,
-      cooldownReason: h.cooldown?.reason ?? null,
-      cooldownDetail: h.cooldown?.detail ?? null,
-      consecutiveFailures: h.consecutiveFailures,
-      consecutiveRateLimits: h.consecutiveRateLimits,
-      inFlight: e.inFlight,
-      slowStartLimit: h.slowStartLimit ?? null,
-      retired: h.retired ?? null,
-      available: gap === undefined,
-      unavailableReason: gap ?? null,
-    };
-  }
-
-  private accountSnapshot(id: string, now: number): AccountSnapshot {
-    const a = this.account(id);
-    rollWindows(a, now);
-    const limits = this.quotaLimits(a);
-    return {
-      account: id,
-      minuteUsed: a.minute.count,
-      minuteLimit: limits.perMinute ?? null,
-      minuteRemaining: limits.perMinute === undefined ? null : Math.max(0, limits.perMinute - a.minute.count),
-      minuteResetAtMs: nextMinuteMs(now),
-      dayUsed: a.day.count,
-      dayLimit: limits.perDay ?? null,
-      dayRemaining: limits.perDay === undefined ? null : Math.max(0, limits.perDay - a.day.count),
-      dayResetAtMs: nextUtcMidnightMs(now),
-      blockedUntilMs: a.blocked?.untilMs ?? null,
-      blockedScope: a.blocked?.scope ?? null,
-      blockedDetail: a.blocked?.detail ?? null,
-      remote: a.remote ?? null,
-    };
-  }
-}
-
-function freshHealth(): ModelHealthState {
-  return { consecutiveFailures: 0, consecutiveRateLimits: 0, breaker: { state: 'closed' }, timesOpened: 0 };
 }
 
 function emptyRequestStats(): RequestStats {

@@ -1,0 +1,77 @@
+/** The engine's request-facing types: what a model can do, what a request needs, and the lease of an admitted attempt. */
+import type { SkipReason } from '../errors.js';
+import type { Clock } from './clock.js';
+import type { Failure } from './failure.js';
+import type { Random } from './random.js';
+
+/** What rotor knows about a model's abilities. Unknown (undefined) abilities are assumed present. */
+export interface ModelProfile {
+  id: string;
+  /** Counts against the account's free-model quota. Default: the id ends with `:free`. */
+  free?: boolean;
+  /** The upstream account the model is reached through. Default: `defaultAccount`. */
+  account?: string;
+  /** Context window, tokens. */
+  contextLength?: number;
+  tools?: boolean;
+  vision?: boolean;
+  systemPrompt?: boolean;
+}
+
+/** What one request needs from a model. */
+export interface RequestNeeds {
+  tools?: boolean;
+  vision?: boolean;
+  systemPrompt?: boolean;
+  /** Estimated prompt size, tokens. */
+  promptTokens?: number;
+}
+
+export interface AcquireRequest {
+  /** Candidates in order; defaults to the engine's rotation order. */
+  order?: readonly string[];
+  needs?: RequestNeeds;
+  /** Models this request must not use again (already failed for it). */
+  exclude?: ReadonlySet<string>;
+}
+
+export interface AttemptTiming {
+  /** Whole attempt duration, ms. */
+  latencyMs?: number;
+  /** Time to first token, ms. */
+  ttftMs?: number;
+}
+
+/** An admitted attempt. Settle it exactly once: `succeed`, `fail`, or `release` (no verdict). */
+export interface Lease {
+  readonly model: string;
+  readonly account: string;
+  /** Admitted as a half-open probe. */
+  readonly isProbe: boolean;
+  readonly startedAtMs: number;
+  succeed(timing?: AttemptTiming): void;
+  fail(failure: Failure, timing?: AttemptTiming): void;
+  /** The attempt ended without a verdict on the model (the caller aborted). */
+  release(): void;
+  /**
+   * The attempt was never sent (e.g. another replica's coordinator refused it): frees the slot and
+   * takes back its count against the account's free quota. No verdict, and not a cancellation.
+   */
+  withdraw(): void;
+}
+
+export type Acquisition =
+  | { ok: true; lease: Lease; skipped: SkipReason[] }
+  | {
+      ok: false;
+      skipped: SkipReason[];
+      /** Earliest time a skipped candidate becomes available, epoch ms; undefined if none will by time alone. */
+      retryAtMs?: number;
+      /** Some candidate is only busy (probe or slow-start slots taken) and may free up any moment. */
+      busy: boolean;
+    };
+
+export interface RotationEngineDeps {
+  clock?: Clock;
+  random?: Random;
+}
