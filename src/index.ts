@@ -28,26 +28,28 @@ export type {
 export type { EngineOptions, EngineOptionsInput } from './engine/engine-options.js';
 export { engineOptionsSchema } from './engine/engine-options.js';
 export type { EngineStateJson } from './engine/engine-state.js';
+export type {
+  AcquireRequest,
+  Acquisition,
+  AttemptTiming,
+  Lease,
+  ModelProfile,
+  RequestNeeds,
+} from './engine/engine-types.js';
 export type { Failure, FailureKind, RateLimitScope, TimeoutPhase } from './engine/failure.js';
 export { FAILURE_KINDS } from './engine/failure.js';
+export type {
+  AccountSnapshot,
+  MetricsSnapshot,
+  ModelMetricsSnapshot,
+  SystemMetricsSnapshot,
+} from './engine/metrics-snapshot.js';
 export type { ModelRotationManagerOptions, RotationSummary } from './engine/model-rotation-manager.js';
 export { ModelRotationManager } from './engine/model-rotation-manager.js';
 export type { Random } from './engine/random.js';
 export { seededRandom, systemRandom } from './engine/random.js';
 export type { RetryBudgetOptions } from './engine/retry-budget.js';
 export { RetryBudget } from './engine/retry-budget.js';
-export type {
-  AccountSnapshot,
-  AcquireRequest,
-  Acquisition,
-  AttemptTiming,
-  Lease,
-  MetricsSnapshot,
-  ModelMetricsSnapshot,
-  ModelProfile,
-  RequestNeeds,
-  SystemMetricsSnapshot,
-} from './engine/rotation-engine.js';
 export { RotationEngine } from './engine/rotation-engine.js';
 export { SEED_MODELS, SEED_ROTATION_ORDER } from './engine/seed-defaults.js';
 export type { AttemptRecord, SkipReason, WireError } from './errors.js';

@@ -7,13 +7,9 @@
 import { nominalDelayMs, type RetryOptions } from './backoff.js';
 import type { Clock } from './clock.js';
 import { retryOptionsSchema } from './engine-options.js';
+import type { MetricsSnapshot, ModelMetricsSnapshot, SystemMetricsSnapshot } from './metrics-snapshot.js';
 import type { Random } from './random.js';
-import {
-  type MetricsSnapshot,
-  type ModelMetricsSnapshot,
-  RotationEngine,
-  type SystemMetricsSnapshot,
-} from './rotation-engine.js';
+import { RotationEngine } from './rotation-engine.js';
 import { SEED_ROTATION_ORDER } from './seed-defaults.js';
 
 export interface ModelRotationManagerOptions {

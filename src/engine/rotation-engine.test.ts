@@ -3,9 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from './clock.js';
 import type { EngineEvent } from './engine-events.js';
 import type { EngineOptionsInput } from './engine-options.js';
+import type { Lease } from './engine-types.js';
 import type { Failure } from './failure.js';
 import { seededRandom } from './random.js';
-import { type Lease, RotationEngine } from './rotation-engine.js';
+import { RotationEngine } from './rotation-engine.js';
 
 const A = 'a/primary:free';
 const B = 'b/second:free';

@@ -34,23 +34,6 @@ import { freshHealth, type ModelEntry, newModelEntry } from './model-entry.js';
 import { type Random, systemRandom } from './random.js';
 import { SampleWindow } from './sample-window.js';
 
-// The engine's types live beside it; re-exported so callers can keep importing them from here.
-export type {
-  AcquireRequest,
-  Acquisition,
-  AttemptTiming,
-  Lease,
-  ModelProfile,
-  RequestNeeds,
-  RotationEngineDeps,
-} from './engine-types.js';
-export type {
-  AccountSnapshot,
-  MetricsSnapshot,
-  ModelMetricsSnapshot,
-  SystemMetricsSnapshot,
-} from './metrics-snapshot.js';
-
 export class RotationEngine {
   readonly options: EngineOptions;
   readonly clock: Clock;

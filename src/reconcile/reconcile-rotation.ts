@@ -13,7 +13,7 @@
  *   model retired by a 404 during traffic while still listed stays retired: the list alone does not
  *   prove its endpoints are back; once a check finds it unlisted, it is treated like the former.
  */
-import type { ModelProfile } from '../engine/rotation-engine.js';
+import type { ModelProfile } from '../engine/engine-types.js';
 import { toRegistryEntry } from '../registry/discover.js';
 import { selectFreeModels } from '../registry/free-models.js';
 import type { ApiModel } from '../registry/openrouter-model.js';

@@ -11,7 +11,7 @@
  * pair is left, and "clearly better" implies strictly better by (bucket, latency), so it ends.
  */
 import type { Clock } from '../engine/clock.js';
-import type { ModelMetricsSnapshot } from '../engine/rotation-engine.js';
+import type { ModelMetricsSnapshot } from '../engine/metrics-snapshot.js';
 import { bucketOf, DEFAULT_SUCCESS_BUCKETS } from './rank.js';
 
 /** The live figures adaptive ranking reads. */

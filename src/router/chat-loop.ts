@@ -11,10 +11,11 @@ import type { ChatRequest } from '../chat/chat-request-schema.js';
 import type { ChatCompletionChunk } from '../chat/chat-types.js';
 import { requestNeeds } from '../chat/request-needs.js';
 import type { Clock } from '../engine/clock.js';
+import type { Acquisition, Lease, RequestNeeds } from '../engine/engine-types.js';
 import { type Failure, isTransientModelFault } from '../engine/failure.js';
 import type { Random } from '../engine/random.js';
 import type { RetryBudget } from '../engine/retry-budget.js';
-import type { Acquisition, Lease, RequestNeeds, RotationEngine } from '../engine/rotation-engine.js';
+import type { RotationEngine } from '../engine/rotation-engine.js';
 import {
   type AttemptRecord,
   CancelledError,

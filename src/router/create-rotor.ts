@@ -8,9 +8,10 @@ import type { ChatCompletion, ChatCompletionChunk } from '../chat/chat-types.js'
 import { describeValue } from '../describe-value.js';
 import { type Clock, systemClock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
+import type { MetricsSnapshot } from '../engine/metrics-snapshot.js';
 import { type Random, systemRandom } from '../engine/random.js';
 import { RetryBudget } from '../engine/retry-budget.js';
-import { type MetricsSnapshot, RotationEngine } from '../engine/rotation-engine.js';
+import { RotationEngine } from '../engine/rotation-engine.js';
 import { SEED_ROTATION_ORDER } from '../engine/seed-defaults.js';
 import { type AttemptRecord, InvalidRequestError } from '../errors.js';
 import { type ChatTransport, UpstreamClient } from '../upstream/upstream-client.js';
