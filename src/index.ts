@@ -71,12 +71,8 @@ export {
   UpstreamError,
   UpstreamRequestError,
 } from './errors.js';
-export type {
-  AdmissionRequest,
-  AdmissionVerdict,
-  AttemptCoordinator,
-  ChatCallOptions,
-} from './router/chat-loop.js';
+export type { AdmissionRequest, AdmissionVerdict, AttemptCoordinator } from './router/attempt-coordinator.js';
+export type { ChatCallOptions } from './router/chat-loop.js';
 export { ChatRun } from './router/chat-loop.js';
 export type { ChatResult, ChatStream, Rotor, RotorDeps, RotorStatus } from './router/create-rotor.js';
 // Router: one request's journey, and the library entry point.

@@ -7,7 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../src/engine/random.js';
 import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
 import { RateLimitError } from '../src/errors.js';
-import type { AdmissionRequest, AdmissionVerdict, AttemptCoordinator } from '../src/router/chat-loop.js';
+import type {
+  AdmissionRequest,
+  AdmissionVerdict,
+  AttemptCoordinator,
+} from '../src/router/attempt-coordinator.js';
 import { createRotor, type Rotor } from '../src/router/create-rotor.js';
 import { type Simulator, startSimulator } from '../src/sim/index.js';
 

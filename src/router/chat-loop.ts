@@ -16,24 +16,16 @@ import { type Failure, isTransientModelFault } from '../engine/failure.js';
 import type { Random } from '../engine/random.js';
 import type { RetryBudget } from '../engine/retry-budget.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
-import {
-  type AttemptRecord,
-  CancelledError,
-  DeadlineExceededError,
-  InvalidRequestError,
-  NoModelAvailableError,
-  RateLimitError,
-  type RotorError,
-  type SkipReason,
-  UpstreamError,
-  UpstreamRequestError,
-} from '../errors.js';
+import { type AttemptRecord, CancelledError, InvalidRequestError, type RotorError } from '../errors.js';
 import type { ChatTransport } from '../upstream/upstream-client.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
+import type { AdmissionVerdict, AttemptCoordinator } from './attempt-coordinator.js';
 import { errorForFailure } from './failure-error.js';
+import { deadlineError, exhausted, noCandidate, unavailable } from './loop-errors.js';
 import { requestOrder } from './request-order.js';
 import type { RotorOptions } from './rotor-options.js';
+import { errorChunk, hasContent } from './stream-chunks.js';
 
 export interface LoopContext {
   engine: RotationEngine;
@@ -45,42 +37,6 @@ export interface LoopContext {
   upstreamFor(model: string): UpstreamConfig;
   /** Admission shared with other gateway replicas; absent for a single gateway (nothing awaited). */
   coordinator?: AttemptCoordinator | undefined;
-}
-
-/** The attempt about to be sent, as a coordinator sees it. */
-export interface AdmissionRequest {
-  model: string;
-  account: string;
-  /** A half-open recovery probe. */
-  isProbe: boolean;
-  /** Counts against the account's free-model quota. */
-  free: boolean;
-}
-
-export type AdmissionVerdict =
-  | { ok: true }
-  | {
-      ok: false;
-      /** The account's shared quota is spent (`scope` says which window, `untilMs` when it resets). */
-      reason: 'account_quota';
-      scope: 'account_minute' | 'account_day';
-      untilMs: number;
-    }
-  | {
-      ok: false;
-      /** Another replica holds this model's half-open probe; `untilMs` bounds the hold, if known. */
-      reason: 'probe_taken';
-      untilMs?: number;
-    };
-
-/**
- * Decides, across gateway replicas, whether an attempt the local engine admitted may go out: the
- * account's per-minute and per-day counts are shared, and a half-open probe is admitted once in
- * total. Called after `engine.acquire` and before the upstream call; must answer quickly and never
- * reject (when the shared store is unreachable it answers `ok`: local pacing still applies).
- */
-export interface AttemptCoordinator {
-  admit(request: AdmissionRequest): Promise<AdmissionVerdict>;
 }
 
 export interface ChatCallOptions {
@@ -101,7 +57,6 @@ export class ChatRun {
 
 export type LoopMode = 'stream' | 'collect';
 
-const ACCOUNT_REASONS = new Set(['account_blocked', 'account_quota']);
 const ROTOR_FIELDS = new Set(['model', 'models', 'stream', 'stream_options']);
 
 export async function* runChat(
@@ -134,12 +89,16 @@ export async function* runChat(
   try {
     for (;;) {
       throwIfAborted(signal, run);
-      if (clock.now() >= deadlineAt) throw deadlineError(run, deadlineMs, lastFailure);
+      if (clock.now() >= deadlineAt) throw deadlineError(run.attempts, deadlineMs, lastFailure);
       const made = run.attempts.filter((a) => a.outcome !== 'cancelled').length;
       if (made >= maxAttempts)
-        throw exhausted(run, lastFailure, `the attempt cap (${maxAttempts}) was reached`);
+        throw exhausted(run.attempts, lastFailure, `the attempt cap (${maxAttempts}) was reached`);
       if (made > 0 && !ctx.budget.allowsRetry()) {
-        throw exhausted(run, lastFailure, 'the retry budget is spent (too many upstream failures right now)');
+        throw exhausted(
+          run.attempts,
+          lastFailure,
+          'the retry budget is spent (too many upstream failures right now)',
+        );
       }
 
       const candidates = retryFirst ? [retryFirst, ...order.filter((m) => m !== retryFirst)] : order;
@@ -224,7 +183,7 @@ export async function* runChat(
       }
       if (retryFirst !== undefined) {
         const delay = jittered(options.sameModelRetryDelayMs, ctx.random);
-        if (clock.now() + delay >= deadlineAt) throw deadlineError(run, deadlineMs, lastFailure);
+        if (clock.now() + delay >= deadlineAt) throw deadlineError(run.attempts, deadlineMs, lastFailure);
         await sleep(clock, delay, signal, run);
       }
     }
@@ -383,7 +342,7 @@ async function waitForAvailability(
   const now = clock.now();
   const skipped = acquisition.skipped;
   if (acquisition.retryAtMs === undefined && !acquisition.busy) {
-    throw noCandidate(run, skipped, state.lastFailure, state.terminal, now);
+    throw noCandidate(run.attempts, skipped, state.lastFailure, state.terminal, now);
   }
   const waitUntil = acquisition.busy
     ? Math.min(acquisition.retryAtMs ?? Number.POSITIVE_INFINITY, now + options.busyPollMs)
@@ -391,89 +350,9 @@ async function waitForAvailability(
   const waitMs = Math.max(0, waitUntil - now);
   const fitsDeadline = waitUntil < state.deadlineAt;
   const fitsQueue = run.waitedMs + waitMs <= options.maxQueueWaitMs;
-  if (!fitsDeadline || !fitsQueue) throw unavailable(run, skipped, waitUntil - now, now);
+  if (!fitsDeadline || !fitsQueue) throw unavailable(run.attempts, skipped, waitUntil - now, now);
   await sleep(clock, waitMs, state.signal, run);
   run.waitedMs += waitMs;
-}
-
-/** Every candidate is out for good (retired, incapable, already failed for this request). */
-function noCandidate(
-  run: ChatRun,
-  skipped: SkipReason[],
-  lastFailure: Failure | undefined,
-  terminal: RotorError | undefined,
-  nowMs: number,
-): RotorError {
-  if (terminal) return terminal;
-  if (lastFailure) return errorForFailure(lastFailure, run.attempts, nowMs);
-  const options = { attempts: run.attempts, skipped };
-  if (
-    skipped.length > 0 &&
-    skipped.every((s) => s.reason === 'context_too_small' || s.reason === 'retired')
-  ) {
-    if (skipped.some((s) => s.reason === 'context_too_small')) {
-      return new UpstreamRequestError(
-        'The prompt is longer than the context window of every available model',
-        400,
-        {
-          ...options,
-          code: 'context_length_exceeded',
-          param: 'messages',
-        },
-      );
-    }
-  }
-  const lacks = skipped.filter((s) => s.reason.startsWith('lacks_'));
-  if (lacks.length > 0 && skipped.every((s) => s.reason.startsWith('lacks_') || s.reason === 'retired')) {
-    const features = [...new Set(lacks.map((s) => s.reason.slice('lacks_'.length).replace('_', ' ')))].join(
-      ', ',
-    );
-    return new UpstreamRequestError(`No model in the rotation supports this request's ${features}`, 400, {
-      ...options,
-      code: 'unsupported_feature',
-    });
-  }
-  return new NoModelAvailableError(`No model can take this request: ${summarise(skipped)}`, {
-    ...options,
-    code: 'no_model_available',
-  });
-}
-
-/** Candidates exist but none frees up in time: 429 when the account's quota is the cause, else 503. */
-function unavailable(run: ChatRun, skipped: SkipReason[], retryAfterMs: number, nowMs: number): RotorError {
-  const temporary = skipped.filter((s) => s.untilMs !== undefined);
-  const options = { attempts: run.attempts, skipped, retryAfterMs: Math.max(0, retryAfterMs) };
-  if (temporary.length > 0 && temporary.every((s) => ACCOUNT_REASONS.has(s.reason))) {
-    const first = temporary[0]!;
-    const resetMs = Math.min(...temporary.map((s) => s.untilMs as number));
-    return new RateLimitError(
-      `The upstream account's free-model quota is spent (${first.detail ?? first.reason}); it resets at ${new Date(resetMs).toISOString()} (in ${formatDuration(resetMs - nowMs)}).`,
-      { ...options, code: 'quota_exhausted' },
-    );
-  }
-  return new NoModelAvailableError(
-    `Every model is unavailable for longer than this request can wait: ${summarise(skipped)}`,
-    { ...options, code: 'no_model_available' },
-  );
-}
-
-function exhausted(run: ChatRun, lastFailure: Failure | undefined, why: string): RotorError {
-  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
-  return new UpstreamError(`No model answered: ${why}.${last}`, {
-    attempts: run.attempts,
-    code: 'upstream_failed',
-  });
-}
-
-function deadlineError(run: ChatRun, deadlineMs: number, lastFailure: Failure | undefined): RotorError {
-  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
-  return new DeadlineExceededError(
-    `No model answered within the request deadline of ${deadlineMs} ms.${last}`,
-    {
-      attempts: run.attempts,
-      code: 'deadline_exceeded',
-    },
-  );
 }
 
 async function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined, run: ChatRun): Promise<void> {
@@ -530,48 +409,6 @@ function learnIncapability(
   }
 }
 
-/** A chunk carries content once it would show the client something: text, reasoning, a tool call or a refusal. */
-export function hasContent(chunk: ChatCompletionChunk): boolean {
-  for (const c of chunk.choices ?? []) {
-    const d = c.delta;
-    if (!d) continue;
-    if (d.content || d.reasoning || d.refusal) return true;
-    if (d.tool_calls && d.tool_calls.length > 0) return true;
-  }
-  return false;
-}
-
-/** The in-band error that ends a committed stream, in OpenRouter's own shape. */
-export function errorChunk(failure: Failure, model: string, nowMs: number): ChatCompletionChunk {
-  return {
-    id: `rotor-error-${nowMs}`,
-    object: 'chat.completion.chunk',
-    created: Math.floor(nowMs / 1000),
-    model,
-    choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
-    error: {
-      code: failure.status ?? 502,
-      message: `The upstream failed after the answer had started (${failure.kind}): ${failure.message}. The answer above is incomplete.`,
-      metadata: { error_type: failure.kind },
-    },
-  };
-}
-
 function jittered(ms: number, random: Random): number {
   return Math.round(ms * (0.8 + 0.4 * random()));
-}
-
-function summarise(skipped: SkipReason[]): string {
-  if (skipped.length === 0) return 'no candidates';
-  const counts = new Map<string, number>();
-  for (const s of skipped) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
-  return [...counts].map(([reason, n]) => `${n} ${reason.replaceAll('_', ' ')}`).join(', ');
-}
-
-function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  if (s < 120) return `${s} s`;
-  const m = Math.ceil(s / 60);
-  if (m < 120) return `${m} min`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }

@@ -16,13 +16,8 @@ import { SEED_ROTATION_ORDER } from '../engine/seed-defaults.js';
 import { type AttemptRecord, InvalidRequestError } from '../errors.js';
 import { type ChatTransport, UpstreamClient } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
-import {
-  type AttemptCoordinator,
-  type ChatCallOptions,
-  ChatRun,
-  type LoopContext,
-  runChat,
-} from './chat-loop.js';
+import type { AttemptCoordinator } from './attempt-coordinator.js';
+import { type ChatCallOptions, ChatRun, type LoopContext, runChat } from './chat-loop.js';
 import { type RotorOptions, type RotorOptionsInput, rotorOptionsSchema } from './rotor-options.js';
 
 export interface RotorDeps {

@@ -21,7 +21,11 @@ import { z } from 'zod';
 import { nextMinuteMs, nextUtcMidnightMs } from '../engine/account-quota.js';
 import type { EngineEvent, ExternalFact } from '../engine/engine-events.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
-import type { AdmissionRequest, AdmissionVerdict, AttemptCoordinator } from '../router/chat-loop.js';
+import type {
+  AdmissionRequest,
+  AdmissionVerdict,
+  AttemptCoordinator,
+} from '../router/attempt-coordinator.js';
 import type { RedisAddress } from './parse-store-url.js';
 import { ADMIT_LUA, PUBLISH_FACT_LUA, RELEASE_PROBE_LUA } from './redis-scripts.js';
 

@@ -1,0 +1,127 @@
+/**
+ * Why a request ended without an answer, as rotor's error hierarchy: no candidate left, nothing
+ * available within the deadline (429 when the account's quota is the cause, else 503), attempts
+ * exhausted, deadline passed. Each error carries the attempts made and why models were skipped.
+ */
+import type { Failure } from '../engine/failure.js';
+import {
+  type AttemptRecord,
+  DeadlineExceededError,
+  NoModelAvailableError,
+  RateLimitError,
+  type RotorError,
+  type SkipReason,
+  UpstreamError,
+  UpstreamRequestError,
+} from '../errors.js';
+import { errorForFailure } from './failure-error.js';
+
+const ACCOUNT_REASONS = new Set(['account_blocked', 'account_quota']);
+
+/** Every candidate is out for good (retired, incapable, already failed for this request). */
+export function noCandidate(
+  attempts: AttemptRecord[],
+  skipped: SkipReason[],
+  lastFailure: Failure | undefined,
+  terminal: RotorError | undefined,
+  nowMs: number,
+): RotorError {
+  if (terminal) return terminal;
+  if (lastFailure) return errorForFailure(lastFailure, attempts, nowMs);
+  const options = { attempts: attempts, skipped };
+  if (
+    skipped.length > 0 &&
+    skipped.every((s) => s.reason === 'context_too_small' || s.reason === 'retired')
+  ) {
+    if (skipped.some((s) => s.reason === 'context_too_small')) {
+      return new UpstreamRequestError(
+        'The prompt is longer than the context window of every available model',
+        400,
+        {
+          ...options,
+          code: 'context_length_exceeded',
+          param: 'messages',
+        },
+      );
+    }
+  }
+  const lacks = skipped.filter((s) => s.reason.startsWith('lacks_'));
+  if (lacks.length > 0 && skipped.every((s) => s.reason.startsWith('lacks_') || s.reason === 'retired')) {
+    const features = [...new Set(lacks.map((s) => s.reason.slice('lacks_'.length).replace('_', ' ')))].join(
+      ', ',
+    );
+    return new UpstreamRequestError(`No model in the rotation supports this request's ${features}`, 400, {
+      ...options,
+      code: 'unsupported_feature',
+    });
+  }
+  return new NoModelAvailableError(`No model can take this request: ${summarise(skipped)}`, {
+    ...options,
+    code: 'no_model_available',
+  });
+}
+
+/** Candidates exist but none frees up in time: 429 when the account's quota is the cause, else 503. */
+export function unavailable(
+  attempts: AttemptRecord[],
+  skipped: SkipReason[],
+  retryAfterMs: number,
+  nowMs: number,
+): RotorError {
+  const temporary = skipped.filter((s) => s.untilMs !== undefined);
+  const options = { attempts: attempts, skipped, retryAfterMs: Math.max(0, retryAfterMs) };
+  if (temporary.length > 0 && temporary.every((s) => ACCOUNT_REASONS.has(s.reason))) {
+    const first = temporary[0]!;
+    const resetMs = Math.min(...temporary.map((s) => s.untilMs as number));
+    return new RateLimitError(
+      `The upstream account's free-model quota is spent (${first.detail ?? first.reason}); it resets at ${new Date(resetMs).toISOString()} (in ${formatDuration(resetMs - nowMs)}).`,
+      { ...options, code: 'quota_exhausted' },
+    );
+  }
+  return new NoModelAvailableError(
+    `Every model is unavailable for longer than this request can wait: ${summarise(skipped)}`,
+    { ...options, code: 'no_model_available' },
+  );
+}
+
+export function exhausted(
+  attempts: AttemptRecord[],
+  lastFailure: Failure | undefined,
+  why: string,
+): RotorError {
+  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
+  return new UpstreamError(`No model answered: ${why}.${last}`, {
+    attempts: attempts,
+    code: 'upstream_failed',
+  });
+}
+
+export function deadlineError(
+  attempts: AttemptRecord[],
+  deadlineMs: number,
+  lastFailure: Failure | undefined,
+): RotorError {
+  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
+  return new DeadlineExceededError(
+    `No model answered within the request deadline of ${deadlineMs} ms.${last}`,
+    {
+      attempts: attempts,
+      code: 'deadline_exceeded',
+    },
+  );
+}
+
+function summarise(skipped: SkipReason[]): string {
+  if (skipped.length === 0) return 'no candidates';
+  const counts = new Map<string, number>();
+  for (const s of skipped) counts.set(s.reason, (counts.get(s.reason) ?? 0) + 1);
+  return [...counts].map(([reason, n]) => `${n} ${reason.replaceAll('_', ' ')}`).join(', ');
+}
+
+function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s < 120) return `${s} s`;
+  const m = Math.ceil(s / 60);
+  if (m < 120) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
