@@ -45,7 +45,8 @@ export async function runOverhead({
 
     log(`overhead: warming up ${servers.length} servers (${warmupS} s each per mode)`);
     for (const mode of ['json', 'stream']) {
-      for (const name of servers) await runLoad({ ...target(name, mode), connections: 50, durationS: warmupS });
+      for (const name of servers)
+        await runLoad({ ...target(name, mode), connections: 50, durationS: warmupS });
     }
 
     const runs = []; // { repeat, mode, connections, server, rps, p50Ms, p99Ms, peakRssMb, ... }
@@ -59,11 +60,16 @@ export async function runOverhead({
           const canReset = resetPeak(pid);
           const sampler = canReset ? undefined : sampleRss(pid);
           const cpu0 = { server: cpuTimeMs(pid), upstream: cpuTimeMs(upstream.proc.pid) };
-          const result = await runLoad({ ...target(name, cell.mode), connections: cell.connections, durationS });
+          const result = await runLoad({
+            ...target(name, cell.mode),
+            connections: cell.connections,
+            durationS,
+          });
           const sampled = sampler?.stop();
           // CPU per answered request: the server's own, and what it made the upstream spend.
           const cpuUsPerReq = ((cpuTimeMs(pid) - cpu0.server) * 1000) / Math.max(1, result.ok);
-          const upstreamCpuUsPerReq = ((cpuTimeMs(upstream.proc.pid) - cpu0.upstream) * 1000) / Math.max(1, result.ok);
+          const upstreamCpuUsPerReq =
+            ((cpuTimeMs(upstream.proc.pid) - cpu0.upstream) * 1000) / Math.max(1, result.ok);
           const peakRssMb = canReset ? memoryOf(pid).peakMb : sampled;
           runs.push({
             repeat,

@@ -23,7 +23,13 @@ export async function runProfile({ durationS, log, env = {} }) {
     try {
       for (const mode of ['json', 'stream']) {
         const r = SERVERS.rotor.request(mode === 'stream');
-        load[mode] = await runLoad({ url: rotor.url, body: r.body, headers: r.headers, connections: 50, durationS });
+        load[mode] = await runLoad({
+          url: rotor.url,
+          body: r.body,
+          headers: r.headers,
+          connections: 50,
+          durationS,
+        });
         log(`  profiling ${mode.padEnd(6)} c=50: ${load[mode].rps.toFixed(0)} req/s under --cpu-prof`);
       }
     } finally {
@@ -35,7 +41,11 @@ export async function runProfile({ durationS, log, env = {} }) {
   const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no .cpuprofile written in ${dir}`);
   const path = join(dir, file);
-  return { file: path, load: Object.fromEntries(Object.entries(load).map(([k, v]) => [k, v.rps])), ...summariseProfile(JSON.parse(readFileSync(path, 'utf8'))) };
+  return {
+    file: path,
+    load: Object.fromEntries(Object.entries(load).map(([k, v]) => [k, v.rps])),
+    ...summariseProfile(JSON.parse(readFileSync(path, 'utf8'))),
+  };
 }
 
 function categoryOf(url, functionName) {
@@ -84,7 +94,8 @@ export function summariseProfile(profile) {
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const totalUs = [...self.values()].reduce((a, b) => a + b, 0);
 
-  const keyOf = (n) => `${n.callFrame.functionName || '(anonymous)'}\t${n.callFrame.url}\t${n.callFrame.lineNumber}`;
+  const keyOf = (n) =>
+    `${n.callFrame.functionName || '(anonymous)'}\t${n.callFrame.url}\t${n.callFrame.lineNumber}`;
   const frames = new Map();
   const categories = new Map();
   const inclusive = new Map();
@@ -114,7 +125,10 @@ export function summariseProfile(profile) {
   const busyUs = totalUs - idleUs;
   const pct = (us) => Math.round((us / busyUs) * 1000) / 10;
   const top = (list, n) => list.sort((a, b) => b.selfUs - a.selfUs).slice(0, n);
-  const allFrames = [...frames.entries()].map(([key, f]) => ({ ...f, inclusiveUs: inclusive.get(key) ?? f.selfUs }));
+  const allFrames = [...frames.entries()].map(([key, f]) => ({
+    ...f,
+    inclusiveUs: inclusive.get(key) ?? f.selfUs,
+  }));
   const rotorFrames = allFrames.filter((f) => f.category === 'rotor');
   const view = (f) => ({
     function: f.function,

@@ -45,8 +45,22 @@ export function dayScenario({ hours = 24 } = {}) {
   });
   const faults = [
     // 429 bursts from the providers' pools
-    { kind: 'upstream_rate_limit', model: M1, fromMs: at(9), toMs: at(9, 15), probability: 0.8, retryAfterSeconds: 30 },
-    { kind: 'upstream_rate_limit', model: M2, fromMs: at(10, 30), toMs: at(10, 45), probability: 0.9, retryAfterSeconds: 20 },
+    {
+      kind: 'upstream_rate_limit',
+      model: M1,
+      fromMs: at(9),
+      toMs: at(9, 15),
+      probability: 0.8,
+      retryAfterSeconds: 30,
+    },
+    {
+      kind: 'upstream_rate_limit',
+      model: M2,
+      fromMs: at(10, 30),
+      toMs: at(10, 45),
+      probability: 0.9,
+      retryAfterSeconds: 20,
+    },
     { kind: 'upstream_rate_limit', model: M1, fromMs: at(16), toMs: at(16, 20), probability: 0.5 },
     { kind: 'rate_limited', model: M4, fromMs: at(18), toMs: at(18, 30), probability: 0.3 },
     // the primary's outage, and a short one of the first fallback inside it
@@ -128,7 +142,8 @@ async function replay(clock, trace, handle) {
       await clock.runNext();
     } else {
       await new Promise((r) => setImmediate(r));
-      if (++idle > 10_000) throw new Error(`replay stuck with ${pending} requests pending and nothing asleep`);
+      if (++idle > 10_000)
+        throw new Error(`replay stuck with ${pending} requests pending and nothing asleep`);
     }
   }
   await arrivals;
@@ -286,10 +301,18 @@ function metrics(name, { results, transport }, scenario) {
   const latencies = ok.map((r) => r.latencyMs).sort((a, b) => a - b);
   const mean = latencies.reduce((s, x) => s + x, 0) / (latencies.length || 1);
   const recovery = scenario.primaryRecoveryMs;
-  const backOnPrimary = attempts.find((a) => a.model === ORDER[0] && a.outcome === 'ok' && a.timeMs >= recovery);
+  const backOnPrimary = attempts.find(
+    (a) => a.model === ORDER[0] && a.outcome === 'ok' && a.timeMs >= recovery,
+  );
   const firstAfterRecovery = attempts.find((a) => a.timeMs >= recovery);
   const elsewhereBeforeReturn = backOnPrimary
-    ? attempts.filter((a) => a.outcome === 'ok' && a.model !== ORDER[0] && a.timeMs >= recovery && a.timeMs < backOnPrimary.timeMs).length
+    ? attempts.filter(
+        (a) =>
+          a.outcome === 'ok' &&
+          a.model !== ORDER[0] &&
+          a.timeMs >= recovery &&
+          a.timeMs < backOnPrimary.timeMs,
+      ).length
     : null;
   const reasons = {};
   for (const r of results) if (!r.ok) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
@@ -354,7 +377,10 @@ export async function runRoutingQuality({ smoke = false, log = () => {} } = {}) 
         ...(m.limitRpd ? { limitRpd: m.limitRpd } : {}),
       })),
       faults: scenario.faults,
-      bursts: scenario.bursts.map((b) => `${String(Math.floor(b / HOUR)).padStart(2, '0')}:${String((b % HOUR) / MIN).padStart(2, '0')}`),
+      bursts: scenario.bursts.map(
+        (b) =>
+          `${String(Math.floor(b / HOUR)).padStart(2, '0')}:${String((b % HOUR) / MIN).padStart(2, '0')}`,
+      ),
       burstSize: scenario.burstSize,
       primaryRecovery: '13:45',
     },

@@ -8,6 +8,7 @@
  *   BENCH_DURATION_S (default 5), BENCH_REPEATS (default 3), BENCH_STREAMS (default 1000)
  *   BENCH_COMPARE_ROTOR=/other/checkout  adds that checkout's built rotor as a sixth server (before/after)
  *   BENCH_ROTOR_ROOT=/checkout            run rotor from that checkout's dist/ instead of this one's
+ *   BENCH_ROTOR_NODE_OPTIONS="--flag …"   extra node flags for rotor (e.g. heap sizing experiments)
  *   BENCH_SERVERS=direct,proxy,rotor     the overhead section's servers (default: all)
  *   BENCH_OUT=name                        results file base name (default latest, or smoke)
  */
@@ -30,17 +31,23 @@ const repeats = Number(process.env.BENCH_REPEATS ?? (smoke ? 1 : 3));
 const streams = Number(process.env.BENCH_STREAMS ?? (smoke ? 200 : 1000));
 const resultsDir = join(ROOT, 'bench', 'results');
 const t0 = Date.now();
-const log = (line) => process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+const log = (line) =>
+  process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 
 if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) {
   process.stderr.write('bench: dist/ is missing; run `npm run bench` (it builds first) or `npm run build`\n');
   process.exit(2);
 }
 
+const base = process.env.BENCH_OUT ?? (smoke ? 'smoke' : 'latest');
 const results = {
   meta: {
+    name: base,
     startedAt: new Date().toISOString(),
     smoke,
+    ...(process.env.BENCH_ROTOR_ROOT || process.env.BENCH_COMPARE_ROTOR
+      ? { rotorRoot: process.env.BENCH_ROTOR_ROOT ?? ROOT, comparedRoot: process.env.BENCH_COMPARE_ROTOR }
+      : {}),
     durationS,
     repeats,
     machine: await machineInfo(),
@@ -63,7 +70,9 @@ const section = async (name, fn) => {
 
 await section('overhead', async () => {
   const { runOverhead } = await import('./overhead.mjs');
-  const servers = smoke ? ['direct', 'proxy', 'rotor', 'portkey'] : ['direct', 'proxy', 'rotor', 'rotorInfo', 'portkey'];
+  const servers = smoke
+    ? ['direct', 'proxy', 'rotor', 'portkey']
+    : ['direct', 'proxy', 'rotor', 'rotorInfo', 'portkey'];
   // BENCH_COMPARE_ROTOR=/other/checkout (built) adds that rotor as one more server: before/after figures.
   if (process.env.BENCH_COMPARE_ROTOR) servers.splice(servers.indexOf('rotor') + 1, 0, 'rotorB');
   if (process.env.BENCH_SERVERS) servers.splice(0, servers.length, ...process.env.BENCH_SERVERS.split(','));
@@ -95,9 +104,9 @@ results.notes.push(
     `postinstall patch of async-retry ${results.meta.portkey.asyncRetryPatched ? 'applied' : 'NOT applied (the npm package ships no patches/ folder, and npm 11 skips its install script unless approved)'}; ` +
     'its fallback config lists the same 12 models as rotor’s rotation.',
 );
-results.targets = evaluateTargets(results);
+// Targets only mean something for a complete run of this tree's rotor.
+results.targets = base === 'latest' || base === 'smoke' ? evaluateTargets(results) : [];
 
-const base = process.env.BENCH_OUT ?? (smoke ? 'smoke' : 'latest');
 writeFileSync(join(resultsDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
 const md = markdown(results);
 writeFileSync(join(resultsDir, `${base}.md`), `${md}\n`);
@@ -105,7 +114,9 @@ if (base === 'latest') {
   for (const [name, svg] of Object.entries(charts(results))) writeFileSync(join(resultsDir, name), svg);
   updateReadme(md);
 }
-log(`wrote bench/results/${base}.json and ${base}.md${base === 'latest' ? ', charts, and the table in bench/README.md' : ''}`);
+log(
+  `wrote bench/results/${base}.json and ${base}.md${base === 'latest' ? ', charts, and the table in bench/README.md' : ''}`,
+);
 for (const t of results.targets) log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}`);
 process.exit(failed ? 1 : 0);
 

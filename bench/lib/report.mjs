@@ -87,8 +87,14 @@ export function evaluateTargets(results) {
 export function markdown(results) {
   const out = [];
   const m = results.meta;
-  out.push(`# rotor benchmarks — ${m.smoke ? 'smoke run' : 'latest run'}`);
+  const name = m.smoke ? 'smoke run' : !m.name || m.name === 'latest' ? 'latest run' : m.name;
+  out.push(`# rotor benchmarks — ${name}`);
   out.push('');
+  if (m.comparedRoot || m.rotorRoot)
+    out.push(
+      `"rotor" is the build in \`${m.rotorRoot}\`; "rotor (compared build)" the one in \`${m.comparedRoot ?? 'n/a'}\`.`,
+      '',
+    );
   out.push(
     `${m.startedAt} · node ${m.machine.node} · ${m.machine.cpus} × ${m.machine.cpuModel} · ${m.machine.memoryGb} GB · ` +
       `load average at start ${m.machine.loadAverage.join(' / ')}, at end ${m.loadAverageAtEnd.join(' / ')} · ` +
@@ -102,7 +108,7 @@ export function markdown(results) {
   );
   out.push('');
 
-  const targets = evaluateTargets(results);
+  const targets = results.targets ?? evaluateTargets(results);
   if (targets.length) {
     out.push('## Targets');
     out.push('');
@@ -116,8 +122,7 @@ export function markdown(results) {
   if (o) {
     out.push('## 1. Overhead and throughput (zero-latency upstream)');
     out.push('');
-    out.push('![throughput](throughput.svg)');
-    out.push('');
+    if (name === 'latest run') out.push('![throughput](throughput.svg)', '');
     for (const cell of o.cells) {
       out.push(`### ${cellName(cell)}`);
       out.push('');
@@ -134,7 +139,9 @@ export function markdown(results) {
       }
       out.push('');
     }
-    out.push('| cell | rotor / bare proxy (req/s) | rotor / Portkey (req/s) | rotor added p50 vs proxy, ms |');
+    out.push(
+      '| cell | rotor / bare proxy (req/s) | rotor / Portkey (req/s) | rotor added p50 vs proxy, ms |',
+    );
     out.push('| --- | ---: | ---: | ---: |');
     for (const cell of o.cells)
       out.push(
@@ -179,8 +186,7 @@ export function markdown(results) {
     const sc = r.scenario;
     out.push('## 3. Routing quality (a simulated day, virtual time)');
     out.push('');
-    out.push('![routing](routing.svg)');
-    out.push('');
+    if (name === 'latest run') out.push('![routing](routing.svg)', '');
     out.push(
       `${sc.requests} requests over ${sc.hours} h (${sc.day}), deadline ${sc.deadlineMs / 1000} s each; account ` +
         `${sc.account.perMinute}/min and ${sc.account.hasCredits ? 1000 : 50}/day free requests; bursts of ` +
@@ -228,7 +234,8 @@ export function markdown(results) {
     out.push('');
     out.push('| rotor function (dist) | self % | inclusive % |');
     out.push('| --- | ---: | ---: |');
-    for (const x of p.rotorSelf.slice(0, 10)) out.push(`| \`${x.function}\` ${x.location} | ${x.selfPct} | ${x.inclusivePct} |`);
+    for (const x of p.rotorSelf.slice(0, 10))
+      out.push(`| \`${x.function}\` ${x.location} | ${x.selfPct} | ${x.inclusivePct} |`);
     out.push('');
   }
   if (results.notes?.length) {
@@ -262,7 +269,9 @@ export function barChart({ title, subtitle, groups, format }) {
       const v = Number.isFinite(b.value) ? b.value : 0;
       const w = Math.max(1, ((width - labelW - 110) * v) / max);
       parts.push(`<text x="${labelW - 6}" y="${y + 12}" text-anchor="end">${esc(b.label)}</text>`);
-      parts.push(`<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${b.color ?? '#888'}"/>`);
+      parts.push(
+        `<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${b.color ?? '#888'}"/>`,
+      );
       parts.push(`<text x="${(labelW + w + 6).toFixed(1)}" y="${y + 12}">${esc(format(b.value))}</text>`);
       y += barH + gap;
     }
@@ -310,15 +319,27 @@ export function charts(results) {
       groups: [
         {
           label: 'success rate, %',
-          bars: r.rows.map((row) => ({ label: row.router, value: row.successRate * 100, color: COLORS[row.router] })),
+          bars: r.rows.map((row) => ({
+            label: row.router,
+            value: row.successRate * 100,
+            color: COLORS[row.router],
+          })),
         },
         {
           label: 'upstream attempts per success (lower is better)',
-          bars: r.rows.map((row) => ({ label: row.router, value: row.attemptsPerSuccess, color: COLORS[row.router] })),
+          bars: r.rows.map((row) => ({
+            label: row.router,
+            value: row.attemptsPerSuccess,
+            color: COLORS[row.router],
+          })),
         },
         {
           label: 'p95 latency, s (lower is better)',
-          bars: r.rows.map((row) => ({ label: row.router, value: row.p95LatencyMs / 1000, color: COLORS[row.router] })),
+          bars: r.rows.map((row) => ({
+            label: row.router,
+            value: row.p95LatencyMs / 1000,
+            color: COLORS[row.router],
+          })),
         },
       ],
       format: (v) => f(v, 2),

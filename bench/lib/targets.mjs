@@ -127,7 +127,12 @@ function autoRequest(stream) {
  */
 export async function startRotor(
   upstream,
-  { logLevel = 'silent', nodeOptions = [], env = {}, root = process.env.BENCH_ROTOR_ROOT } = {},
+  {
+    logLevel = 'silent',
+    nodeOptions = (process.env.BENCH_ROTOR_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+    env = {},
+    root = process.env.BENCH_ROTOR_ROOT,
+  } = {},
 ) {
   const port = await freePort();
   const config = [

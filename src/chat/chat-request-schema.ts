@@ -98,13 +98,18 @@ export type ChatTool = z.infer<typeof toolSchema>;
  * the path (`messages[0].role`).
  */
 export function parseChatRequest(json: unknown): ChatRequest {
+  // The gateway validates before it calls the rotor, which validates again: once is enough.
+  if (validated.has(json as object)) return json as ChatRequest;
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InvalidRequestError(`Request body must be a JSON object, got ${preview(json)}`, {
       code: 'invalid_request_body',
     });
   }
   const r = chatRequestSchema.safeParse(json);
-  if (r.success) return r.data;
+  if (r.success) {
+    validated.add(r.data);
+    return r.data;
+  }
   const issue = mostSpecificIssue(r.error.issues);
   const param = formatPath(issue.path);
   const value = valueAt(json, issue.path);
@@ -117,6 +122,9 @@ export function parseChatRequest(json: unknown): ChatRequest {
     param: param || null,
   });
 }
+
+/** Results of `parseChatRequest`, so a second call on the same object costs nothing. */
+const validated = new WeakSet<object>();
 
 type Issue = z.core.$ZodIssue;
 type PathKey = PropertyKey;

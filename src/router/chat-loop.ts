@@ -258,9 +258,6 @@ async function* attempt(
 ): AsyncGenerator<ChatCompletionChunk, AttemptOutcome, undefined> {
   const { clock, options } = ctx;
   const startedMs = clock.now();
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(limits.signal?.reason);
-  limits.signal?.addEventListener('abort', onAbort, { once: true });
   const pending: ChatCompletionChunk[] = [];
   let committed = false;
   let ttftMs: number | undefined;
@@ -272,7 +269,9 @@ async function* attempt(
       upstream: ctx.upstreamFor(lease.model),
       model: lease.model,
       body,
-      signal: controller.signal,
+      // The caller's signal aborts the upstream call; a consumer that stops early stops the stream
+      // through the for-await below (it calls the stream's return()). No per-attempt controller.
+      signal: limits.signal,
       timeouts: { ...options.timeouts, totalMs: Math.max(1, limits.deadlineAt - clock.now()) },
     });
     for await (const chunk of stream) {
@@ -321,8 +320,6 @@ async function* attempt(
     return { ok: false, failure, committed };
   } finally {
     lease.release(); // no-op when already settled; frees the slot if the consumer stopped early
-    limits.signal?.removeEventListener('abort', onAbort);
-    controller.abort();
   }
 }
 

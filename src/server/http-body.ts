@@ -9,16 +9,40 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     req.resume(); // drain without buffering
     throw tooLarge(limitBytes);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limitBytes) {
-      req.resume();
-      throw tooLarge(limitBytes);
-    }
-    chunks.push(chunk);
-  }
+  // Plain 'data'/'end' listeners: the stream's async iterator costs several promises per request.
+  const { chunks, size } = await new Promise<{ chunks: Buffer[]; size: number }>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        cleanup();
+        req.resume();
+        reject(tooLarge(limitBytes));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve({ chunks, size });
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => onError(new Error('The request closed before its body ended'));
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
   if (size === 0)
     throw new InvalidRequestError('Request body is empty; expected a JSON object', { code: 'invalid_json' });
   const text =
