@@ -278,7 +278,11 @@ export function midstreamErrorChunk(meta: GenerationMeta, error: InBandError): R
 /** `GET /key`: key info with the free-model daily counter. */
 export function keyInfo(
   key: string,
-  account: { hasCredits: boolean; day: { limit: number; used: number; remaining: number } },
+  account: {
+    hasCredits: boolean;
+    enforced?: boolean;
+    day: { limit: number; used: number; remaining: number };
+  },
 ): Record<string, unknown> {
   const label = key.length > 14 ? `${key.slice(0, 10)}...${key.slice(-3)}` : key;
   return {
@@ -299,9 +303,10 @@ export function keyInfo(
       is_free_tier: !account.hasCredits,
       is_provisioning_key: false,
       rate_limit: { requests: -1, interval: '10s', note: 'This field is deprecated and safe to ignore.' },
+      // With the simulator's free limits off there is no daily limit to report (usage still counts).
       free_model_daily_requests: {
-        limit: account.day.limit,
-        remaining: account.day.remaining,
+        limit: account.enforced === false ? null : account.day.limit,
+        remaining: account.enforced === false ? null : account.day.remaining,
         used: account.day.used,
       },
     },

@@ -107,9 +107,11 @@ describe('account free-model limits over the wire', () => {
     expect(key.json.data.free_model_daily_requests).toEqual({ limit: 50, remaining: 47, used: 3 });
   });
 
-  it('can be switched off', async () => {
+  it('can be switched off, and /key then reports no daily limit (usage still counted)', async () => {
     const s = await start(new ManualClock(MIDNIGHT), { account: { freeLimits: false } });
     expect(await statuses(s, 25)).toEqual(Array(25).fill(200));
+    const key = await getJson(`${s.url}/key`);
+    expect(key.json.data.free_model_daily_requests).toEqual({ limit: null, remaining: null, used: 25 });
   });
 });
 

@@ -133,7 +133,11 @@ function handleKey(state: SimState, req: IncomingMessage, res: ServerResponse): 
     return;
   }
   const account = state.accountSnapshot();
-  sendJson(res, 200, bodies.keyInfo(key!, { hasCredits: account.hasCredits, day: account.day }));
+  sendJson(
+    res,
+    200,
+    bodies.keyInfo(key!, { hasCredits: account.hasCredits, enforced: account.enforced, day: account.day }),
+  );
 }
 
 /** The path below `/api/v1/` or `/v1/`, or undefined for any other path. */
