@@ -195,6 +195,17 @@ describe('applyExternal', () => {
     expect(events.filter((e) => e.type === 'model_retired')).toHaveLength(1);
   });
 
+  it('a remote restore brings a retired model back once, with a remote event', () => {
+    const { engine, events } = setup();
+    engine.retire(A, 'No endpoints found');
+    engine.applyExternal({ type: 'restore', model: A, reason: 'listed again' });
+    engine.applyExternal({ type: 'restore', model: A, reason: 'again' });
+    expect(engine.unavailability(A)).toBeUndefined();
+    const restored = events.filter((e) => e.type === 'model_restored');
+    expect(restored).toHaveLength(1);
+    expect(restored[0]?.origin).toBe('remote');
+  });
+
   it('two replicas wired through their local events exchange a fact once, with no echo', () => {
     const clock = new ManualClock(NOW);
     const one = setup(clock);

@@ -59,4 +59,6 @@ export type ExternalFact =
       untilMs: number;
       detail: string;
     }
-  | { type: 'retire'; model: string; reason: string };
+  | { type: 'retire'; model: string; reason: string }
+  /** A retired model is back (e.g. listed again): every replica may use it again. */
+  | { type: 'restore'; model: string; reason: string };

@@ -305,6 +305,13 @@ export class RotationEngine {
           this.emit({ type: 'model_retired', atMs: now, model: e.id, reason: fact.reason });
           break;
         }
+        case 'restore': {
+          const e = this.entry(fact.model);
+          if (!e.health.retired) break;
+          delete e.health.retired;
+          this.emit({ type: 'model_restored', atMs: now, model: e.id, reason: fact.reason });
+          break;
+        }
       }
     } finally {
       this.applyingRemote = false;

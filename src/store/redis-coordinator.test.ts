@@ -155,6 +155,21 @@ describe.skipIf(!redisUp)('RedisCoordinator', () => {
     expect(late.engine.unavailability(B)).toBeUndefined();
   });
 
+  it('a retirement and a later restore both reach every replica, and a late joiner sees the model usable', async () => {
+    const prefix = newPrefix();
+    const one = await replica(prefix);
+    const two = await replica(prefix);
+    one.engine.retire(B, 'No endpoints found');
+    await waitFor(() => two.engine.unavailability(B)?.reason === 'retired');
+    one.engine.restore(B, 'listed again');
+    await waitFor(() => two.engine.unavailability(B) === undefined);
+    expect(
+      two.engine.recentEvents().filter((e) => e.type === 'model_restored' && e.origin === 'remote'),
+    ).toHaveLength(1);
+    const late = await replica(prefix);
+    expect(late.engine.unavailability(B)).toBeUndefined();
+  });
+
   it('unreachable: starts degraded, admits at once, warns once', async () => {
     const warnings: string[] = [];
     const logger = { warn: (_: unknown, m: string) => warnings.push(m), info() {}, debug() {} } as never;

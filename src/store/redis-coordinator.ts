@@ -87,6 +87,7 @@ const factSchema = z.discriminatedUnion('type', [
     detail: z.string(),
   }),
   z.object({ type: z.literal('retire'), model: z.string(), reason: z.string() }),
+  z.object({ type: z.literal('restore'), model: z.string(), reason: z.string() }),
 ]);
 
 /** What the hash holds and the channel carries: a fact, who saw it, and until when it matters. */
@@ -457,7 +458,8 @@ export class RedisCoordinator implements AttemptCoordinator {
         this.releaseHeldProbe(event.model);
         break;
       case 'model_restored':
-        if (!this.isDegraded) void this.client.hdel(this.factsKey, `retire|${event.model}`).catch(() => {});
+        // Deletes the shared retirement and tells every replica (a re-sync alone would not un-retire).
+        this.share({ type: 'restore', model: event.model, reason: event.reason });
         break;
       default:
         break;
@@ -475,7 +477,11 @@ export class RedisCoordinator implements AttemptCoordinator {
   private async publish(fact: ExternalFact): Promise<boolean> {
     const now = this.engine?.clock.now() ?? Date.now();
     const untilMs =
-      fact.type === 'breaker_closed' ? null : fact.type === 'retire' ? now + RETIRE_FACT_MS : fact.untilMs;
+      fact.type === 'breaker_closed' || fact.type === 'restore'
+        ? null
+        : fact.type === 'retire'
+          ? now + RETIRE_FACT_MS
+          : fact.untilMs;
     const record: FactRecord = { v: 1, from: this.instanceId, atMs: now, untilMs, fact };
     const field = factField(fact);
     const published = await this.client.rotorPublishFact(
@@ -485,7 +491,7 @@ export class RedisCoordinator implements AttemptCoordinator {
       fact.type === 'retire' || untilMs === null ? -1 : untilMs,
       this.channel,
       FACT_TTL_MS,
-      fact.type === 'breaker_closed' ? 'del' : 'set',
+      fact.type === 'breaker_closed' || fact.type === 'restore' ? 'del' : 'set',
     );
     if (published === 1) this.counts.published++;
     return published === 1;
@@ -520,6 +526,7 @@ function factField(fact: ExternalFact): string {
     case 'account_block':
       return `account|${fact.account}`;
     case 'retire':
+    case 'restore':
       return `retire|${fact.model}`;
   }
 }
