@@ -11,6 +11,7 @@ import { register as registerStatus } from '../registry/status-command.js';
 import { register as registerServe } from '../server/serve-command.js';
 import { register as registerSim } from '../sim/sim-command.js';
 import { VERSION } from '../version.js';
+import { register as registerBench } from './bench-command.js';
 
 const program = new Command();
 program
@@ -25,5 +26,6 @@ registerDiscover(program);
 registerProbe(program);
 registerRank(program);
 registerStatus(program);
+registerBench(program);
 
 await program.parseAsync(process.argv);
