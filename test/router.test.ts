@@ -9,8 +9,10 @@ import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
 import {
   CancelledError,
   InsufficientCreditsError,
+  NoModelAvailableError,
   PermissionDeniedError,
   RateLimitError,
+  toWireError,
   UpstreamError,
 } from '../src/errors.js';
 import { createRotor, type Rotor } from '../src/router/create-rotor.js';
@@ -158,6 +160,55 @@ describe('rate limits', () => {
     expect(answer.rotor.waitedMs).toBe(Date.UTC(2026, 7, 14, 12, 1) - before);
     expect(sim.attempts()).toHaveLength(21);
     expect(sim.attempts().every((a) => a.outcome === 'ok')).toBe(true);
+  });
+});
+
+describe('never a silent total outage', () => {
+  const coolAll = (rotor: Rotor, ms: number) => {
+    for (const model of rotor.engine.rotationOrder) {
+      rotor.engine.recordFailure(model, {
+        kind: 'rate_limit',
+        scope: 'model',
+        message: 't',
+        retryAfterMs: ms,
+      });
+    }
+  };
+
+  it('waits for the earliest recovery when it fits the deadline, then answers', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 7, 14, 12));
+    const { sim, rotor } = await setup({ clock, rotor: { rotation: [A, B] } });
+    coolAll(rotor, 20_000);
+    const before = clock.now();
+    const answer = await drive(clock, rotor.chat(hello));
+    expect(answer.rotor.waitedMs).toBe(20_000);
+    expect(clock.now() - before).toBe(20_000);
+    expect(sim.attempts()).toHaveLength(1);
+  });
+
+  it('beyond the deadline: a 503 at once with Retry-After and why each model was skipped', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 7, 14, 12));
+    const { sim, rotor } = await setup({ clock, rotor: { rotation: [A, B], deadlineMs: 10_000 } });
+    coolAll(rotor, 20_000);
+    const err = await drive(clock, rotor.chat(hello)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoModelAvailableError);
+    const e = err as NoModelAvailableError;
+    expect(e.retryAfterMs).toBe(20_000);
+    expect(e.skipped.map((s) => [s.model, s.reason])).toEqual([
+      [A, 'cooling_down'],
+      [B, 'cooling_down'],
+    ]);
+    expect(toWireError(e).headers['retry-after']).toBe('20');
+    expect(sim.attempts()).toHaveLength(0);
+  });
+
+  it('beyond maxQueueWaitMs (though inside the deadline): the same clear 503', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 7, 14, 12));
+    const { rotor } = await setup({ clock, rotor: { rotation: [A, B], maxQueueWaitMs: 5000 } });
+    coolAll(rotor, 20_000);
+    expect(await drive(clock, rotor.chat(hello)).catch((x: unknown) => x)).toBeInstanceOf(
+      NoModelAvailableError,
+    );
   });
 });
 
