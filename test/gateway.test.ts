@@ -300,6 +300,35 @@ describe('health, readiness, status and metrics', () => {
   });
 });
 
+describe('live events', () => {
+  it('/v1/rotor/events streams a status first, then engine events with their sequence as the SSE id', async () => {
+    const f = await gatewayWithSimulator();
+    try {
+      const ac = new AbortController();
+      const res = await fetch(`${f.gateway.url}/v1/rotor/events`, { signal: ac.signal });
+      expect(res.headers.get('content-type')).toContain('text/event-stream');
+      const reader = res.body!.getReader();
+      let text = '';
+      const readUntil = async (pattern: RegExp) => {
+        while (!pattern.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+      };
+      await readUntil(/event: status\ndata: \{/);
+      f.gateway.rotor.engine.recordFailure(A, {
+        kind: 'rate_limit',
+        scope: 'model',
+        message: 't',
+        retryAfterMs: 5000,
+      });
+      await readUntil(/id: \d+\nevent: engine\ndata: \{"type":"cooldown_started"/);
+      const seq = Number(/id: (\d+)\nevent: engine\ndata: \{"type":"cooldown_started"/.exec(text)![1]);
+      expect(f.gateway.rotor.engine.recentEvents().find((e) => e.type === 'cooldown_started')?.seq).toBe(seq);
+      ac.abort();
+    } finally {
+      await f.close();
+    }
+  });
+});
+
 describe('under load', () => {
   it('100 concurrent requests while the primary is rate-limited and the second model fails: all answered, healthy breakers closed, metrics = upstream log', async () => {
     const f = await gatewayWithSimulator({

@@ -147,7 +147,7 @@ describe('applyExternal', () => {
     engine.applyExternal({ type: 'breaker_closed', model: A });
     const m = engine.metrics().models.find((x) => x.model === A)!;
     expect(m).toMatchObject({ breakerState: 'closed', slowStartLimit: 1, consecutiveFailures: 0 });
-    expect(events.filter((e) => e.type === 'breaker_closed')).toEqual([
+    expect(events.filter((e) => e.type === 'breaker_closed')).toMatchObject([
       { type: 'breaker_closed', atMs: NOW + 1001, model: A, origin: 'remote' },
     ]);
     engine.applyExternal({ type: 'breaker_closed', model: A }); // already closed: nothing
@@ -171,7 +171,7 @@ describe('applyExternal', () => {
       untilMs: NOW + 1,
       detail: 'd',
     });
-    expect(events.filter((e) => e.type === 'account_blocked')).toEqual([
+    expect(events.filter((e) => e.type === 'account_blocked')).toMatchObject([
       {
         type: 'account_blocked',
         atMs: NOW,

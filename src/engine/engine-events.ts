@@ -8,6 +8,8 @@ import type { RateLimitScope } from './failure.js';
  */
 export interface EventOrigin {
   origin?: 'local' | 'remote';
+  /** Position in this engine's event stream, from 1; set when emitted (lets a dashboard dedupe and resume). */
+  seq?: number;
 }
 
 /** An engine event, with where its cause was observed. */

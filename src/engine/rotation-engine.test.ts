@@ -365,6 +365,17 @@ describe('rotation events', () => {
   });
 });
 
+describe('event sequence', () => {
+  it('numbers events from 1, strictly increasing, in the order they were emitted', () => {
+    const { engine, events } = setup();
+    engine.recordFailure(A, modelRateLimit);
+    engine.retire(C, 'gone');
+    engine.restore(C, 'back');
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(engine.recentEvents().map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+  });
+});
+
 describe('metrics', () => {
   it('tracks the seed per-model metrics and percentiles', () => {
     const { engine, clock } = setup();

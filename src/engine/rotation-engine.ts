@@ -56,6 +56,8 @@ export class RotationEngine {
   private orderJustChanged = false;
   /** Set while `applyExternal` applies a fact, so the events it causes carry `origin: 'remote'`. */
   private applyingRemote = false;
+  /** Sequence number of the last event emitted. */
+  private eventSeq = 0;
 
   constructor(options: EngineOptionsInput = {}, deps: RotationEngineDeps = {}) {
     this.options = engineOptionsSchema.parse(options);
@@ -826,6 +828,7 @@ export class RotationEngine {
 
   private emit(event: EngineEvent): void {
     if (this.applyingRemote) event.origin = 'remote';
+    event.seq = ++this.eventSeq;
     if (this.options.eventsKept > 0) {
       this.events.push(event);
       if (this.events.length > this.options.eventsKept)

@@ -25,7 +25,7 @@ describe('setRotationOrder', () => {
     const { engine, events } = setup();
     engine.setRotationOrder([C, B], 'reconciled with the live list');
     expect(engine.rotationOrder).toEqual([C, B]);
-    expect(events.find((e) => e.type === 'order_changed')).toEqual({
+    expect(events.find((e) => e.type === 'order_changed')).toMatchObject({
       type: 'order_changed',
       atMs: NOW,
       reason: 'reconciled with the live list',

@@ -268,12 +268,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
 
   // Live events for dashboards: engine events as they happen, a status snapshot every statusPushMs.
   const listeners = new Set<ServerResponse>();
-  const broadcast = (event: string, data: unknown) => {
-    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  const broadcast = (event: string, data: unknown, id?: number) => {
+    const frame = `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
     for (const res of listeners) res.write(frame);
   };
   const unsubscribe = rotor.engine.subscribe((event: EngineEvent) => {
-    if (listeners.size > 0) broadcast('engine', event);
+    if (listeners.size > 0) broadcast('engine', event, event.seq);
   });
   const pushTimer = setInterval(() => {
     if (listeners.size > 0) broadcast('status', status());
