@@ -9,6 +9,7 @@
  */
 import type { ChatRequest } from '../chat/chat-request-schema.js';
 import type { ChatCompletionChunk } from '../chat/chat-types.js';
+import { forgetRawChunkText } from '../chat/raw-chunk-text.js';
 import { requestNeeds } from '../chat/request-needs.js';
 import type { Clock } from '../engine/clock.js';
 import type { Acquisition, Lease, RequestNeeds } from '../engine/engine-types.js';
@@ -17,6 +18,7 @@ import type { Random } from '../engine/random.js';
 import type { RetryBudget } from '../engine/retry-budget.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
 import { type AttemptRecord, CancelledError, InvalidRequestError, type RotorError } from '../errors.js';
+import { isBatchedChunkSource } from '../upstream/chat-transport.js';
 import type { ChatTransport } from '../upstream/upstream-client.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
@@ -59,6 +61,7 @@ export type LoopMode = 'stream' | 'collect';
 
 const ROTOR_FIELDS = new Set(['model', 'models', 'stream', 'stream_options']);
 
+/** The request's chunks one by one (see `runChatBatches`). */
 export async function* runChat(
   ctx: LoopContext,
   request: ChatRequest,
@@ -66,6 +69,24 @@ export async function* runChat(
   call: ChatCallOptions,
   mode: LoopMode,
 ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+  for await (const batch of runChatBatches(ctx, request, run, call, mode)) {
+    for (let i = 0; i < batch.length; i++) yield batch[i]!;
+  }
+}
+
+/**
+ * The request's chunks in the groups they arrived in (each non-empty). Chunks move between the
+ * upstream, this loop and the gateway as arrays: every async-generator hop costs several
+ * microtasks, and paying them per socket read rather than per chunk cut a sixth of the CPU of a
+ * streamed request (about ten chunks) in the gateway benchmark.
+ */
+export async function* runChatBatches(
+  ctx: LoopContext,
+  request: ChatRequest,
+  run: ChatRun,
+  call: ChatCallOptions,
+  mode: LoopMode,
+): AsyncGenerator<ChatCompletionChunk[], void, undefined> {
   const { engine, clock, options } = ctx;
   const signal = call.signal;
   const startedMs = clock.now();
@@ -255,7 +276,7 @@ async function* attempt(
   body: Record<string, unknown>,
   run: ChatRun,
   limits: { deadlineAt: number; signal: AbortSignal | undefined; mode: LoopMode },
-): AsyncGenerator<ChatCompletionChunk, AttemptOutcome, undefined> {
+): AsyncGenerator<ChatCompletionChunk[], AttemptOutcome, undefined> {
   const { clock, options } = ctx;
   const startedMs = clock.now();
   const pending: ChatCompletionChunk[] = [];
@@ -270,29 +291,64 @@ async function* attempt(
       model: lease.model,
       body,
       // The caller's signal aborts the upstream call; a consumer that stops early stops the stream
-      // through the for-await below (it calls the stream's return()). No per-attempt controller.
+      // through the read loop below (it calls the stream's return()). No per-attempt controller.
       signal: limits.signal,
       timeouts: { ...options.timeouts, totalMs: Math.max(1, limits.deadlineAt - clock.now()) },
     });
-    for await (const chunk of stream) {
-      if (!chunk.model) chunk.model = lease.model;
-      const content = hasContent(chunk);
-      if (content && ttftMs === undefined) ttftMs = clock.now() - startedMs;
-      if (limits.mode === 'stream' && (committed || content)) {
-        if (!committed) {
-          committed = true;
-          run.model = chunk.model;
-          for (const earlier of pending.splice(0)) yield earlier;
+    // Read by hand rather than with for-await, to take whole batches when the source offers them;
+    // the for-await contract is kept: leaving early (the consumer stopped) calls the source's return().
+    const batched = isBatchedChunkSource(stream) ? stream : undefined;
+    const iterator = batched ? undefined : stream[Symbol.asyncIterator]();
+    let sourceDone = false;
+    try {
+      for (;;) {
+        let batch: ChatCompletionChunk[] | null;
+        try {
+          if (batched) batch = await batched.nextBatch();
+          else {
+            const r = await iterator!.next();
+            batch = r.done ? null : [r.value];
+          }
+        } catch (err) {
+          sourceDone = true;
+          throw err;
         }
-        yield chunk;
-      } else pending.push(chunk);
+        if (batch === null) {
+          sourceDone = true;
+          break;
+        }
+        let out: ChatCompletionChunk[] | undefined;
+        for (let i = 0; i < batch.length; i++) {
+          const chunk = batch[i]!;
+          if (!chunk.model) {
+            chunk.model = lease.model;
+            forgetRawChunkText(chunk);
+          }
+          const content = hasContent(chunk);
+          if (content && ttftMs === undefined) ttftMs = clock.now() - startedMs;
+          if (limits.mode === 'stream' && (committed || content)) {
+            if (!committed) {
+              committed = true;
+              run.model = chunk.model;
+              out = pending.splice(0); // held back until now, delivered first
+            }
+            if (out) out.push(chunk);
+            else out = [chunk];
+          } else pending.push(chunk);
+        }
+        if (out) yield out;
+      }
+    } finally {
+      if (!sourceDone) {
+        await (batched ?? iterator)?.return?.();
+      }
     }
     const latencyMs = clock.now() - startedMs;
     lease.succeed(ttftMs === undefined ? { latencyMs } : { latencyMs, ttftMs });
     ctx.budget.onSuccess();
     record('success', ttftMs === undefined ? {} : { ttftMs });
     run.model ??= pending.find((c) => c.model)?.model ?? lease.model;
-    for (const chunk of pending) yield chunk;
+    if (pending.length > 0) yield pending;
     return { ok: true };
   } catch (err) {
     if (limits.signal?.aborted) {
@@ -316,7 +372,7 @@ async function* attempt(
       ...(failure.status === undefined ? {} : { status: failure.status }),
       message: failure.message,
     });
-    if (committed) yield errorChunk(failure, run.model ?? lease.model, clock.now());
+    if (committed) yield [errorChunk(failure, run.model ?? lease.model, clock.now())];
     return { ok: false, failure, committed };
   } finally {
     lease.release(); // no-op when already settled; frees the slot if the consumer stopped early

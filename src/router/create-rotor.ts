@@ -17,7 +17,7 @@ import { type AttemptRecord, InvalidRequestError } from '../errors.js';
 import { type ChatTransport, UpstreamClient } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { AttemptCoordinator } from './attempt-coordinator.js';
-import { type ChatCallOptions, ChatRun, type LoopContext, runChat } from './chat-loop.js';
+import { type ChatCallOptions, ChatRun, type LoopContext, runChat, runChatBatches } from './chat-loop.js';
 import { type RotorOptions, type RotorOptionsInput, rotorOptionsSchema } from './rotor-options.js';
 
 export interface RotorDeps {
@@ -37,6 +37,11 @@ export interface ChatResult extends ChatCompletion {
 /** A streaming answer: iterate the chunks; `run` shows the attempts and the answering model as it goes. */
 export interface ChatStream extends AsyncIterable<ChatCompletionChunk> {
   readonly run: ChatRun;
+  /**
+   * The same chunks, as the groups they arrived in (each non-empty): fewer async hops than one
+   * chunk at a time, for consumers that forward them (the gateway). Iterate one or the other.
+   */
+  batches(): AsyncIterableIterator<ChatCompletionChunk[]>;
 }
 
 export interface RotorStatus {
@@ -133,7 +138,9 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
       const req = parse(request);
       const run = new ChatRun();
       const chunks: ChatCompletionChunk[] = [];
-      for await (const chunk of runChat(ctx, req, run, call, 'collect')) chunks.push(chunk);
+      for await (const batch of runChatBatches(ctx, req, run, call, 'collect')) {
+        for (let i = 0; i < batch.length; i++) chunks.push(batch[i]!);
+      }
       const completion = assembleCompletion(chunks);
       const model = run.model ?? completion.model;
       return {
@@ -148,6 +155,7 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
       return {
         run,
         [Symbol.asyncIterator]: () => runChat(ctx, req, run, call, 'stream'),
+        batches: () => runChatBatches(ctx, req, run, call, 'stream'),
       };
     },
     status() {

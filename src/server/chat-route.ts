@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ChatRequest, parseChatRequest } from '../chat/chat-request-schema.js';
 import type { ChatCompletionChunk } from '../chat/chat-types.js';
+import { rawChunkText } from '../chat/raw-chunk-text.js';
 import {
   type AttemptRecord,
   CancelledError,
@@ -62,13 +63,7 @@ export async function handleChatCompletions(
       const chatStream = ctx.rotor.chatStream(request, call);
       run = chatStream.run;
       const includeUsage = request.stream_options?.include_usage === true;
-      const status = await pipeStream(
-        res,
-        chatStream[Symbol.asyncIterator](),
-        chatStream.run,
-        includeUsage,
-        signal,
-      );
+      const status = await pipeStream(res, chatStream.batches(), chatStream.run, includeUsage, signal);
       return {
         status,
         outcome: status === 200 ? 'success' : 'stream_error',
@@ -89,10 +84,13 @@ export async function handleChatCompletions(
   }
 }
 
-/** Write chunks as SSE. Headers go out with the first chunk, once the answering model is known. */
+/**
+ * Write chunks as SSE, one write per batch. Headers go out with the first batch, once the answering
+ * model is known.
+ */
 async function pipeStream(
   res: ServerResponse,
-  iterator: AsyncIterator<ChatCompletionChunk>,
+  iterator: AsyncIterator<ChatCompletionChunk[]>,
   run: ChatRun,
   includeUsage: boolean,
   signal: AbortSignal,
@@ -101,17 +99,23 @@ async function pipeStream(
   const made = run.attempts.filter((a) => a.outcome !== 'cancelled').length;
   res.writeHead(200, {
     ...SSE_HEADERS,
-    'x-rotor-model': run.model ?? (first.done ? '' : first.value.model),
+    'x-rotor-model': run.model ?? (first.done ? '' : (first.value[0]?.model ?? '')),
     'x-rotor-attempts': String(first.done ? made : made + 1),
   });
   let failed = false;
   try {
     for (let r = first; !r.done; r = await iterator.next()) {
-      const chunk = r.value;
-      if (chunk.error) failed = true;
-      // Upstream is always asked for usage; a client that did not ask gets no usage-only chunk.
-      if (!includeUsage && chunk.choices.length === 0 && chunk.usage && !chunk.error) continue;
-      if (!res.write(`data: ${JSON.stringify(chunk)}\n\n`)) await drained(res, signal);
+      const batch = r.value;
+      let text = '';
+      for (let i = 0; i < batch.length; i++) {
+        const chunk = batch[i]!;
+        if (chunk.error) failed = true;
+        // Upstream is always asked for usage; a client that did not ask gets no usage-only chunk.
+        if (!includeUsage && chunk.choices.length === 0 && chunk.usage && !chunk.error) continue;
+        // An unchanged upstream chunk goes out as the upstream wrote it: no re-serialisation.
+        text += `data: ${rawChunkText(chunk) ?? JSON.stringify(chunk)}\n\n`;
+      }
+      if (text.length > 0 && !res.write(text)) await drained(res, signal);
     }
   } catch (err) {
     // A failure after the commit point that the loop did not turn into a chunk (cancellation, shutdown).

@@ -40,6 +40,21 @@ export interface ChatTransport {
   openStream(req: TransportRequest): Promise<AsyncIterable<ChatCompletionChunk>>;
 }
 
+/**
+ * Optional on what `openStream` resolves to: the same chunks, handed over per socket read rather
+ * than one promise per chunk (the router prefers it; per-chunk async hops dominated its CPU).
+ */
+export interface BatchedChunkSource {
+  /** At least one chunk, or null at a clean end; rejects as iterating would (UpstreamFailure, abort reason). */
+  nextBatch(): Promise<ChatCompletionChunk[] | null>;
+  /** The consumer stopped early: stop the upstream stream. */
+  return?(): Promise<unknown>;
+}
+
+export function isBatchedChunkSource(x: unknown): x is BatchedChunkSource {
+  return typeof (x as Partial<BatchedChunkSource> | null)?.nextBatch === 'function';
+}
+
 /** An attempt failed for a reason the engine understands. */
 export class UpstreamFailure extends Error {
   override readonly name = 'UpstreamFailure';

@@ -11,8 +11,9 @@
 import type { Dispatcher } from 'undici';
 import type { ChatCompletion, ChatCompletionChunk } from '../chat/chat-types.js';
 import { completionToChunks } from '../chat/completion-to-chunks.js';
+import { setRawChunkText } from '../chat/raw-chunk-text.js';
 import type { Failure } from '../engine/failure.js';
-import type { TransportRequest } from './chat-transport.js';
+import type { BatchedChunkSource, TransportRequest } from './chat-transport.js';
 import { UpstreamFailure } from './chat-transport.js';
 import { classifyBodyError, classifyHttpError } from './classify.js';
 import { classifyNetworkError } from './classify-network-error.js';
@@ -69,7 +70,15 @@ type Terminal =
   | { kind: 'failure'; failure: Failure }
   | { kind: 'aborted'; reason: unknown };
 
-export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk> {
+type Waiter =
+  | {
+      batch: false;
+      resolve: (r: IteratorResult<ChatCompletionChunk>) => void;
+      reject: (e: unknown) => void;
+    }
+  | { batch: true; resolve: (r: ChatCompletionChunk[] | null) => void; reject: (e: unknown) => void };
+
+export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>, BatchedChunkSource {
   private readonly ac = new UpstreamAbort();
   private readonly parser = new SseParser();
   private body: Body | undefined;
@@ -78,11 +87,10 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
   private resolveOpen: ((it: AsyncIterable<ChatCompletionChunk>) => void) | undefined;
   private rejectOpen: ((err: unknown) => void) | undefined;
 
-  private readonly queue: ChatCompletionChunk[] = [];
+  /** Handed over whole by `nextBatch` (then replaced), or one by one from `head` by `next`. */
+  private queue: ChatCompletionChunk[] = [];
   private head = 0;
-  private waiter:
-    | { resolve: (r: IteratorResult<ChatCompletionChunk>) => void; reject: (e: unknown) => void }
-    | undefined;
+  private waiter: Waiter | undefined;
   /** Set once; chunks still queued are delivered before it takes effect (except for aborts). */
   private terminal: Terminal | undefined;
   /** The terminal error was already thrown to the consumer; further `next()` calls report done. */
@@ -131,7 +139,23 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
     if (this.waiter)
       return Promise.reject(new Error('StreamAttempt: concurrent next() calls are not supported'));
     return new Promise((resolve, reject) => {
-      this.waiter = { resolve, reject };
+      this.waiter = { batch: false, resolve, reject };
+    });
+  }
+
+  /**
+   * Every chunk parsed so far and not yet taken (at least one), or null at a clean end. A waiting
+   * call is woken once per socket read, with all the chunks that read completed: one promise per
+   * read rather than per chunk. Rejects as `next()` would. Do not mix with `next()` on one attempt.
+   */
+  nextBatch(): Promise<ChatCompletionChunk[] | null> {
+    if (this.head < this.queue.length) return Promise.resolve(this.takeAll());
+    const t = this.terminal;
+    if (t) return this.settledBatch(t);
+    if (this.waiter)
+      return Promise.reject(new Error('StreamAttempt: concurrent next() calls are not supported'));
+    return new Promise((resolve, reject) => {
+      this.waiter = { batch: true, resolve, reject };
     });
   }
 
@@ -215,6 +239,7 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
       this.onEvent(events[i]!);
       if (this.terminal) return;
     }
+    this.flushBatch();
     if (!this.paused && !this.sawDone && this.queue.length - this.head > QUEUE_HIGH_WATER) {
       this.paused = true;
       this.body?.pause();
@@ -228,6 +253,7 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
       this.onEvent(events[i]!);
       if (this.terminal) return;
     }
+    this.flushBatch();
     if (this.sawDone) {
       // undici hands the socket back to its pool in a setImmediate after the message ends;
       // report success just after that, so an immediate next request reuses this socket.
@@ -310,8 +336,13 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
         message: 'Upstream sent a stream chunk with invalid choices',
       });
       return;
-    } else if (!this.sawFinish) {
-      for (let i = 0; i < choices.length; i++) if (choices[i]?.finish_reason != null) this.sawFinish = true;
+    } else {
+      if (!this.sawFinish) {
+        for (let i = 0; i < choices.length; i++) if (choices[i]?.finish_reason != null) this.sawFinish = true;
+      }
+      // Unchanged and on one line (a multi-line `data:` event would break the client's framing):
+      // the gateway can forward this text as is.
+      if (text.indexOf('\n') === -1) setRawChunkText(chunk, text);
     }
 
     if (this.gotData) this.phaseTimer?.refresh();
@@ -322,12 +353,21 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
     }
 
     const w = this.waiter;
-    if (w) {
+    if (w && !w.batch) {
       this.waiter = undefined;
       this.noteYield(chunk);
       w.resolve({ value: chunk, done: false });
     } else {
-      this.queue.push(chunk);
+      this.queue.push(chunk); // a batch waiter takes the whole read at its end (`flushBatch`)
+    }
+  }
+
+  /** Wake a waiting `nextBatch` with what the last socket read completed. */
+  private flushBatch(): void {
+    const w = this.waiter;
+    if (w?.batch && this.head < this.queue.length) {
+      this.waiter = undefined;
+      w.resolve(this.takeAll());
     }
   }
 
@@ -420,10 +460,18 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
       return;
     }
     const w = this.waiter;
-    if (w && this.head >= this.queue.length) {
-      this.waiter = undefined;
-      this.settledResult(t).then(w.resolve, w.reject);
+    if (!w) return;
+    if (this.head < this.queue.length) {
+      // Chunks completed before the end are delivered first; the end shows at the next call.
+      if (w.batch) {
+        this.waiter = undefined;
+        w.resolve(this.takeAll());
+      }
+      return;
     }
+    this.waiter = undefined;
+    if (w.batch) this.settledBatch(t).then(w.resolve, w.reject);
+    else this.settledResult(t).then(w.resolve, w.reject);
   }
 
   private opened(): void {
@@ -438,6 +486,24 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
     return Promise.reject(
       t.kind === 'aborted' ? t.reason : new UpstreamFailure(t.failure, this.contentYielded),
     );
+  }
+
+  private settledBatch(t: Terminal): Promise<ChatCompletionChunk[] | null> {
+    if (t.kind === 'done' || this.reported) return Promise.resolve(null);
+    return this.settledResult(t) as Promise<never>; // rejects
+  }
+
+  private takeAll(): ChatCompletionChunk[] {
+    const batch = this.head === 0 ? this.queue : this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.phaseTimer?.refresh();
+      this.body?.resume();
+    }
+    for (let i = 0; i < batch.length && !this.contentYielded; i++) this.noteYield(batch[i]!);
+    return batch;
   }
 
   private shift(): ChatCompletionChunk {

@@ -6,9 +6,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sharedFixturesDir } from '../../test/shared-fixtures.js';
 import { assembleCompletion } from '../chat/assemble-completion.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../chat/chat-types.js';
+import { rawChunkText } from '../chat/raw-chunk-text.js';
 import { type Clock, systemClock } from '../engine/clock.js';
-import type { AttemptTimeouts, TransportRequest } from './chat-transport.js';
-import { UpstreamFailure } from './chat-transport.js';
+import type { AttemptTimeouts, BatchedChunkSource, TransportRequest } from './chat-transport.js';
+import { isBatchedChunkSource, UpstreamFailure } from './chat-transport.js';
 import { classifyBodyError, classifyHttpError } from './classify.js';
 import { UpstreamClient } from './upstream-client.js';
 import type { UpstreamConfig } from './upstream-config.js';
@@ -159,6 +160,21 @@ async function collectUntilError(
   return { chunks, error: undefined };
 }
 
+/** Read with `nextBatch` until the end or an error. */
+async function collectBatches(
+  it: AsyncIterable<ChatCompletionChunk>,
+): Promise<{ batches: ChatCompletionChunk[][]; error: unknown }> {
+  expect(isBatchedChunkSource(it)).toBe(true);
+  const source = it as unknown as BatchedChunkSource;
+  const batches: ChatCompletionChunk[][] = [];
+  try {
+    for (let b = await source.nextBatch(); b !== null; b = await source.nextBatch()) batches.push(b);
+  } catch (error) {
+    return { batches, error };
+  }
+  return { batches, error: undefined };
+}
+
 function asFailure(err: unknown): UpstreamFailure {
   expect(err).toBeInstanceOf(UpstreamFailure);
   return err as UpstreamFailure;
@@ -216,6 +232,42 @@ describe('UpstreamClient.openStream: success', () => {
       temperature: 0.1,
       top_k: 3,
     });
+  });
+
+  it('nextBatch hands over the same chunks, one batch per socket read, with their upstream text', async () => {
+    server = await startServer((_req, res) => {
+      streamHeaders(res);
+      res.write(HAPPY_STREAM.slice(0, 3).join('')); // keep-alive + two chunks in one write
+      setTimeout(() => res.end(HAPPY_STREAM.slice(3).join('')), 20);
+    });
+    const { batches, error } = await collectBatches(await client.openStream(request(server)));
+    expect(error).toBeUndefined();
+    expect(batches.map((b) => b.length)).toEqual([2, 2]);
+    const chunks = batches.flat();
+    expect(chunks).toEqual(await collect(await client.openStream(request(server))));
+    // Each chunk keeps the exact text it arrived as, so the gateway can forward it unchanged.
+    expect(chunks.map((c) => `data: ${rawChunkText(c)}\n\n`)).toEqual(HAPPY_STREAM.slice(1, 5));
+  });
+
+  it('nextBatch delivers chunks that arrived before a failure, then rejects', async () => {
+    server = await startServer(
+      writeStream([sse(chunk({ content: 'a' })) + 'data: {"id":"x",\n\n', 'data: [DONE]\n\n']),
+    );
+    const { batches, error } = await collectBatches(await client.openStream(request(server)));
+    expect(batches.flat().map((c) => c.choices[0]?.delta.content)).toEqual(['a']);
+    const f = asFailure(error);
+    expect(f.failure.message).toBe('Upstream sent a malformed stream chunk');
+    expect(f.afterContent).toBe(true);
+  });
+
+  it('a chunk parsed from a multi-line data event keeps no upstream text (it would break SSE framing)', async () => {
+    const text = JSON.stringify(chunk({ content: 'x' }, 'stop'), null, 1).split('\n');
+    server = await startServer(
+      writeStream([`${text.map((l) => `data: ${l}`).join('\n')}\n\n`, 'data: [DONE]\n\n']),
+    );
+    const chunks = await collect(await client.openStream(request(server)));
+    expect(chunks).toHaveLength(1);
+    expect(rawChunkText(chunks[0]!)).toBeUndefined();
   });
 
   it('reuses one keep-alive socket for consecutive requests', async () => {
