@@ -12,6 +12,7 @@
  *   BENCH_SERVERS=direct,proxy,rotor     the overhead section's servers (default: all)
  *   BENCH_OUT=name                        results file base name (default latest, or smoke)
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -159,4 +160,7 @@ function updateReadme(text) {
     .replace(/^## /gm, '### ')
     .replace(/^### ([a-z].*)$/gm, '#### $1');
   writeFileSync(path, `${readme.slice(0, i + start.length)}\n${body.trim()}\n${readme.slice(j)}`);
+  // Keep the file in the shape `npm run lint` expects (biome also formats Markdown tables).
+  const biome = join(ROOT, 'node_modules', '@biomejs', 'biome', 'bin', 'biome');
+  if (existsSync(biome)) spawnSync(process.execPath, [biome, 'format', '--write', path], { stdio: 'ignore' });
 }
