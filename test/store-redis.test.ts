@@ -13,6 +13,7 @@ import type { EngineEvent } from '../src/engine/engine-events.js';
 import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
 import type { Gateway } from '../src/server/gateway.js';
 import { type ScenarioInput, type Simulator, startSimulator } from '../src/sim/index.js';
+import { startServe } from './serve-process.js';
 import {
   chat,
   deleteKeys,
@@ -24,7 +25,6 @@ import {
   redisUnavailable,
   redisUrl,
   sleep,
-  startServe,
   status,
   uniquePrefix,
   until,

@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
 import type { Gateway } from '../src/server/gateway.js';
 import { type Simulator, startSimulator } from '../src/sim/index.js';
-import { chat, gatewayOn, metric, serveFailure, status } from './store-helpers.js';
+import { serveFailure } from './serve-process.js';
+import { chat, gatewayOn, metric, status } from './store-helpers.js';
 
 const [A, B] = SEED_ROTATION_ORDER as [string, string];
 const cleanups: Array<() => unknown> = [];

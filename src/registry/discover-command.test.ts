@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { captureIo } from '../../test/capture-io.js';
 import { modelsSnapshotPath } from '../../test/shared-fixtures.js';
-import type { CommandIo } from './command-io.js';
 import { register, runDiscover } from './discover-command.js';
 import { defaultRegistryPath, loadRegistry } from './registry-file.js';
 
@@ -50,20 +50,6 @@ beforeEach(async () => {
   registryPath = join(dir, `free-models-${Math.random().toString(36).slice(2)}.yaml`);
   await copyFile(defaultRegistryPath(), registryPath);
 });
-
-function captureIo(env: NodeJS.ProcessEnv = {}): CommandIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (text) => out.push(text),
-    stderr: (text) => err.push(text),
-    colour: false,
-    env,
-    now: () => new Date('2026-08-20T12:00:00Z'),
-  };
-}
 
 interface JsonReport {
   listed: number;
@@ -179,7 +165,7 @@ describe('rotor discover against the snapshot', () => {
   });
 
   it('takes the base URL and key from the environment and never prints the key', async () => {
-    const io = captureIo({ OPENROUTER_BASE_URL: baseUrl, OPENROUTER_API_KEY: 'sk-or-v1-secret' });
+    const io = captureIo({ env: { OPENROUTER_BASE_URL: baseUrl, OPENROUTER_API_KEY: 'sk-or-v1-secret' } });
     expect(await runDiscover({ registry: registryPath }, io)).toBe(0);
     expect(requests).toEqual([{ url: '/api/v1/models', authorization: 'Bearer sk-or-v1-secret' }]);
     expect([...io.out, ...io.err].join('\n')).not.toContain('secret');
@@ -187,7 +173,7 @@ describe('rotor discover against the snapshot', () => {
 
   it('fails with a clear error and exit code 1 when the fetch fails, writing nothing', async () => {
     const before = await readFile(registryPath);
-    const io = captureIo({ OPENROUTER_API_KEY: 'sk-or-v1-secret' });
+    const io = captureIo({ env: { OPENROUTER_API_KEY: 'sk-or-v1-secret' } });
     const code = await runDiscover({ registry: registryPath, baseUrl: `${baseUrl}/wrong`, write: true }, io);
     expect(code).toBe(1);
     expect(io.err).toEqual([`rotor discover: GET ${baseUrl}/wrong/models failed: HTTP 404 (Not Found)`]);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CommandIo } from './command-io.js';
+import { captureIo } from '../../test/capture-io.js';
 import { register, runRank } from './rank-command.js';
 import { defaultRegistryPath, loadRegistry } from './registry-file.js';
 
@@ -20,20 +20,6 @@ beforeEach(async () => {
   registryPath = join(dir, `free-models-${Math.random().toString(36).slice(2)}.yaml`);
   await copyFile(defaultRegistryPath(), registryPath);
 });
-
-function captureIo(colour = false): CommandIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (text) => out.push(text),
-    stderr: (text) => err.push(text),
-    colour,
-    env: {},
-    now: () => new Date('2026-08-20T12:00:00Z'),
-  };
-}
 
 describe('rotor rank', () => {
   it('prints the order as a table with tiers and does not write without --write', async () => {
@@ -98,7 +84,7 @@ describe('rotor rank', () => {
   });
 
   it('colours tiers only when asked to', async () => {
-    const io = captureIo(true);
+    const io = captureIo({ colour: true });
     await runRank({ registry: registryPath }, io);
     expect(io.out.join('\n')).toContain('\u001b[32multra-fast\u001b[39m');
   });

@@ -5,9 +5,9 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { captureIo as capture } from '../../test/capture-io.js';
 import { type Gateway, startGateway } from '../server/gateway.js';
 import { loadGatewayConfig } from '../server/gateway-config.js';
-import type { CommandIo } from './command-io.js';
 import { runStatus } from './status-command.js';
 import { describeState, formatStatus, type GatewayStatus } from './status-command-format.js';
 
@@ -34,23 +34,11 @@ async function gateway(server: Record<string, unknown> = {}): Promise<Gateway> {
   return gw;
 }
 
-function captureIo(
-  options: { colour?: boolean; env?: NodeJS.ProcessEnv } = {},
-): CommandIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: (text) => out.push(text),
-    stderr: (text) => err.push(text),
-    colour: options.colour ?? false,
-    env: options.env ?? {},
-    now: () => new Date(),
-  };
-}
-
 const clockTime = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/** Status times are real: the gateway under test runs on the real clock. */
+const captureIo = (options: { colour?: boolean; env?: NodeJS.ProcessEnv } = {}) =>
+  capture({ now: () => new Date(), ...options });
 
 describe('rotor status', () => {
   it('shows the header and a per-model table in rotation order', async () => {

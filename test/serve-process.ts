@@ -1,0 +1,62 @@
+/**
+ * `rotor serve` as users run it — the built binary (vitest's global setup builds `dist/`) as a child
+ * process, without the caller's upstream key or store unless a test passes them.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** `rotor serve` (the built CLI) as a child process; resolves once it listens. */
+export function startServe(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ url: string; proc: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
+  const { OPENROUTER_API_KEY: _omit, ROTOR_STORE: _store, ...base } = process.env;
+  const proc = spawn(process.execPath, ['dist/cli/main.js', 'serve', ...args], {
+    cwd: ROOT,
+    env: { ...base, ROTOR_PORT: '0', ROTOR_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 15_000);
+    proc.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /(?:gateway on|OpenAI base URL:)\s+(http:\/\/[^\s]+)\/v1/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1]!, proc, stderr: () => stderr, exited });
+      }
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}:\n${stderr}`));
+    });
+  });
+}
+
+/** Run `rotor serve` expecting it to fail at start: its exit code and everything it wrote to stderr. */
+export function serveFailure(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<{ code: number | null; stderr: string }> {
+  const { OPENROUTER_API_KEY: _omit, ROTOR_STORE: _store, ...base } = process.env;
+  const proc = spawn(process.execPath, ['dist/cli/main.js', 'serve', ...args], {
+    cwd: ROOT,
+    env: { ...base, ROTOR_PORT: '0', ROTOR_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+  return new Promise((resolve) =>
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    }),
+  );
+}
