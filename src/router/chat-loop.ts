@@ -294,6 +294,8 @@ async function* attempt(
       // through the read loop below (it calls the stream's return()). No per-attempt controller.
       signal: limits.signal,
       timeouts: { ...options.timeouts, totalMs: Math.max(1, limits.deadlineAt - clock.now()) },
+      // A collected answer is assembled, never forwarded chunk by chunk: no upstream text to keep.
+      keepRawText: limits.mode === 'stream',
     });
     // Read by hand rather than with for-await, to take whole batches when the source offers them;
     // the for-await contract is kept: leaving early (the consumer stopped) calls the source's return().

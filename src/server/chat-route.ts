@@ -73,7 +73,7 @@ export async function handleChatCompletions(
       };
     }
     const { rotor: info, ...completion } = await ctx.rotor.chat(request, call);
-    const made = info.attempts.filter((a) => a.outcome !== 'cancelled').length;
+    const made = attemptsMade(info.attempts);
     sendJson(res, 200, completion, { 'x-rotor-model': info.model, 'x-rotor-attempts': made });
     return { status: 200, outcome: 'success', stream, model: info.model, attempts: info.attempts };
   } catch (err) {
@@ -96,7 +96,7 @@ async function pipeStream(
   signal: AbortSignal,
 ): Promise<number> {
   const first = await iterator.next(); // errors before the commit point throw here → plain JSON error
-  const made = run.attempts.filter((a) => a.outcome !== 'cancelled').length;
+  const made = attemptsMade(run.attempts);
   res.writeHead(200, {
     ...SSE_HEADERS,
     'x-rotor-model': run.model ?? (first.done ? '' : (first.value[0]?.model ?? '')),
@@ -132,6 +132,13 @@ async function pipeStream(
   if (!failed) res.write('data: [DONE]\n\n');
   res.end();
   return failed ? 502 : 200;
+}
+
+/** Upstream attempts actually made (a cancelled one never reached an answer). */
+function attemptsMade(attempts: readonly AttemptRecord[]): number {
+  let n = 0;
+  for (let i = 0; i < attempts.length; i++) if (attempts[i]!.outcome !== 'cancelled') n++;
+  return n;
 }
 
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {

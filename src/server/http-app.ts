@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { AuthenticationError, CancelledError, NotFoundError, ShuttingDownError } from '../errors.js';
 import type { Rotor } from '../router/create-rotor.js';
-import { handleChatCompletions } from './chat-route.js';
+import { type ChatRouteContext, handleChatCompletions } from './chat-route.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { sendError, sendJson } from './http-body.js';
 
@@ -51,6 +51,13 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
   let draining = false;
   let idleWaiters: Array<() => void> = [];
   let nextId = 0;
+  // The same for every chat request: built once, not per request.
+  const chatContext: ChatRouteContext = {
+    rotor: deps.rotor,
+    bodyLimitBytes: deps.bodyLimitBytes,
+    isKnownModel: deps.isKnownModel,
+    allowUnknownModels: deps.allowUnknownModels,
+  };
 
   const authorised = (req: IncomingMessage, target: Target): boolean => {
     if (keyDigests.length === 0) return true;
@@ -161,17 +168,7 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     };
     res.on('close', onClose);
     try {
-      const result = await handleChatCompletions(
-        req,
-        res,
-        {
-          rotor: deps.rotor,
-          bodyLimitBytes: deps.bodyLimitBytes,
-          isKnownModel: deps.isKnownModel,
-          allowUnknownModels: deps.allowUnknownModels,
-        },
-        entry.controller.signal,
-      );
+      const result = await handleChatCompletions(req, res, chatContext, entry.controller.signal);
       const attempts = result.attempts;
       const durationMs = now() - startedMs;
       deps.metrics.recordRequest({

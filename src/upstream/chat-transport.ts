@@ -30,6 +30,11 @@ export interface TransportRequest {
   /** Aborting destroys the upstream request at once; the call then rejects with the signal's reason. */
   signal?: AbortSignal;
   timeouts: AttemptTimeouts;
+  /**
+   * Keep each chunk's upstream JSON text beside it (`rawChunkText`) so it can be forwarded as is.
+   * Default true; the router turns it off when it assembles a whole answer and forwards no chunk.
+   */
+  keepRawText?: boolean;
 }
 
 export interface ChatTransport {

@@ -342,7 +342,8 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
       }
       // Unchanged and on one line (a multi-line `data:` event would break the client's framing):
       // the gateway can forward this text as is.
-      if (text.indexOf('\n') === -1) setRawChunkText(chunk, text);
+      // (Not kept when the router assembles the answer: no chunk is forwarded then.)
+      if (this.req.keepRawText !== false && text.indexOf('\n') === -1) setRawChunkText(chunk, text);
     }
 
     if (this.gotData) this.phaseTimer?.refresh();
