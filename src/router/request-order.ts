@@ -6,7 +6,13 @@
 import type { ChatRequest } from '../chat/chat-request-schema.js';
 
 /** Model names that mean "let rotor choose". */
-export const AUTO_MODELS: ReadonlySet<string> = new Set(['auto', 'rotor/auto', 'openrouter/auto', 'rotor']);
+export const AUTO_MODELS: ReadonlySet<string> = new Set([
+  'auto',
+  'rotor/auto',
+  'openai/auto',
+  'openrouter/auto',
+  'rotor',
+]);
 
 export function isAutoModel(model: string): boolean {
   return AUTO_MODELS.has(model);
