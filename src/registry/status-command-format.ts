@@ -73,6 +73,8 @@ export const gatewayStatusSchema = z.looseObject({
     accounts: z.array(accountSchema),
   }),
   models: z.array(modelSchema),
+  /** Whether reconciliation is on at all; absent from gateways that predate it. */
+  reconcileEnabled: z.boolean().optional(),
   /** Added by the reconciler; absent from gateways that predate it, null before its first run. */
   reconcile: z
     .looseObject({
@@ -174,7 +176,13 @@ function headerLines(
   }
 
   if (status.reconcile === null)
-    lines.push('model list: not reconciled (reconciling is off, or its first run is not done)');
+    lines.push(
+      status.reconcileEnabled === false
+        ? 'model list: not reconciled (reconciling is off: no API key, or reconcile.enabled: false)'
+        : status.reconcileEnabled === true
+          ? 'model list: first check in progress'
+          : 'model list: not reconciled (reconciling is off, or its first run is not done)',
+    );
   else if (status.reconcile !== undefined)
     lines.push(...reconcileLines(status.reconcile, status.atMs, colour, clock));
   return lines;

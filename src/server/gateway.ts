@@ -218,6 +218,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       models: s.metrics.models.map((m) => ({ ...m, registry: registryInfo(registry.models.get(m.model)) })),
       events: s.events.slice(-100),
       retryBudget: s.retryBudget,
+      /** Whether the rotation is reconciled with the live model list at all (`reconcile.enabled`). */
+      reconcileEnabled: reconciler !== undefined,
       reconcile: reconciler?.last() ?? null,
       store: {
         kind: opened.store.kind,
