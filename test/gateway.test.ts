@@ -441,6 +441,11 @@ describe('disconnects and shutdown', () => {
       await new Promise((r) => setTimeout(r, 50));
       expect(f.sim.attempts()).toHaveLength(1);
       expect(f.gateway.app.inFlight).toBe(0);
+      const samples = parsePrometheus(await (await fetch(`${f.gateway.url}/metrics`)).text());
+      const cancelled = samples.find(
+        (s) => s.name === 'rotor_upstream_attempts_total' && s.labels.outcome === 'cancelled',
+      );
+      expect(cancelled?.value).toBe(1);
     } finally {
       await f.close();
     }

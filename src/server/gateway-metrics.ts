@@ -250,9 +250,10 @@ export class GatewayMetrics {
     this.requestDuration.observe({ stream: String(result.stream) }, result.durationMs / 1000);
     let made = 0;
     for (const a of result.attempts) {
+      // A cancelled attempt was still sent upstream: count it, so the counter matches the upstream's log.
+      this.attempts.inc({ model: a.model, outcome: a.outcome });
       if (a.outcome === 'cancelled') continue;
       made++;
-      this.attempts.inc({ model: a.model, outcome: a.outcome });
       if (a.outcome === 'success') {
         this.attemptDuration.observe({ model: a.model }, a.durationMs / 1000);
         if (a.ttftMs !== undefined) this.ttft.observe({ model: a.model }, a.ttftMs / 1000);
