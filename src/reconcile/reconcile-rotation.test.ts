@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { registryModel as reg } from '../../test/registry-model.js';
 import { modelsSnapshotPath } from '../../test/shared-fixtures.js';
 import { SEED_ROTATION_ORDER } from '../engine/seed-defaults.js';
 import { type ApiModel, parseModelList } from '../registry/openrouter-model.js';
 import { defaultRegistryPath, loadRegistry } from '../registry/registry-file.js';
-import type { RegistryModel } from '../registry/registry-schema.js';
 import { type ReconcileInput, type RetiredBy, reconcileRotation } from './reconcile-rotation.js';
 
 const BASE = 'https://openrouter.ai/api/v1';
@@ -21,18 +21,6 @@ function free(id: string, extra: Partial<ApiModel> = {}): ApiModel {
     supported_parameters: ['tools', 'max_tokens'],
     ...extra,
   };
-}
-
-function reg(id: string, extra: Partial<RegistryModel> = {}): RegistryModel {
-  return {
-    id,
-    name: id,
-    family: id.split('/')[0]!,
-    status: 'verified',
-    capabilities: {},
-    known_issues: [],
-    ...extra,
-  } as RegistryModel;
 }
 
 function run(over: Partial<ReconcileInput>) {

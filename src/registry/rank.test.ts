@@ -1,20 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { registryModel as entry } from '../../test/registry-model.js';
 import { latencyTier, rankModels } from './rank.js';
 import { defaultRegistryPath, loadRegistry } from './registry-file.js';
 import { MODEL_STATUSES, type ModelStatus, type RegistryModel } from './registry-schema.js';
-
-function entry(id: string, fields: Partial<RegistryModel> = {}): RegistryModel {
-  return {
-    id,
-    name: id,
-    family: id.split('/')[0]!,
-    status: 'verified',
-    capabilities: {},
-    known_issues: [],
-    ...fields,
-  };
-}
 
 function measured(id: string, successRate: number, p50Ms: number, family?: string): RegistryModel {
   return entry(id, { measured: { success_rate: successRate, p50_ms: p50Ms }, ...(family ? { family } : {}) });
