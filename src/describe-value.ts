@@ -1,7 +1,18 @@
 /**
- * Echoing a bad value in a validation message, shortly and safely: the value found at a zod
- * issue's path, JSON-encoded and cut to a readable length, masked when the field holds a secret.
+ * Naming and echoing what a validation issue points at: the path as a reader writes it
+ * (`messages[0].role`), the value found there, and a short, safe echo of it (masked when the field
+ * holds a secret). Shared by every schema that reports bad input: requests, config, registry, scenarios.
  */
+
+/** `["messages", 0, "role"]` → `messages[0].role`; '' for the root. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out;
+}
 
 /** The value at `path` inside `input`, or undefined. */
 export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {

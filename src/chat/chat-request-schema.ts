@@ -5,6 +5,7 @@
  * refuses a parameter a provider would accept.
  */
 import { z } from 'zod';
+import { formatPath, valueAt } from '../describe-value.js';
 import { InvalidRequestError } from '../errors.js';
 
 export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
@@ -146,25 +147,6 @@ function mostSpecificIssue(issues: readonly Issue[], prefix: PathKey[] = []): Is
     if (best) return best;
   }
   return { ...first, path };
-}
-
-/** `["messages", 0, "role"]` → `messages[0].role`. */
-export function formatPath(path: readonly PathKey[]): string {
-  let out = '';
-  for (const k of path) {
-    if (typeof k === 'number') out += `[${k}]`;
-    else out += out ? `.${String(k)}` : String(k);
-  }
-  return out;
-}
-
-function valueAt(root: unknown, path: readonly PathKey[]): unknown {
-  let v: unknown = root;
-  for (const k of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[k];
-  }
-  return v;
 }
 
 const PREVIEW_CHARS = 80;

@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { formatPath } from '../describe-value.js';
 import { RegistryError } from './registry-error.js';
 import {
   defaultRegistryPath,
-  formatPath,
   loadRegistry,
   parseRegistry,
   saveRegistry,

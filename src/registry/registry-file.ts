@@ -7,6 +7,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { type Document, LineCounter, parseDocument, type ToStringOptions } from 'yaml';
 import type { z } from 'zod';
+import { formatPath, valueAt } from '../describe-value.js';
 import { packageRoot } from '../package-root.js';
 import { RegistryError, type RegistryProblem } from './registry-error.js';
 import { type Registry, registrySchema } from './registry-schema.js';
@@ -129,25 +130,6 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
     default:
       return value === undefined ? issue.message : `${issue.message}, got ${showValue(value)}`;
   }
-}
-
-/** `['models', 3, 'status']` → `models[3].status` */
-export function formatPath(path: DataPath): string {
-  let text = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') text += `[${segment}]`;
-    else text += text === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return text;
-}
-
-function valueAt(data: unknown, path: DataPath): unknown {
-  let value = data;
-  for (const segment of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[segment];
-  }
-  return value;
 }
 
 function showValue(value: unknown): string {

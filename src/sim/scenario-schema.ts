@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { formatPath, valueAt } from '../describe-value.js';
 
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -243,25 +244,10 @@ export class ScenarioError extends Error {
   }
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out ? `.${String(key)}` : String(key);
-  return out || '(root)';
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== 'object') return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
 /** One readable line per issue: `faults[1].status: Invalid input … (got 504)`. */
 export function formatIssues(error: z.ZodError, input: unknown): string[] {
   return error.issues.map((issue) => {
-    const where = formatPath(issue.path);
+    const where = formatPath(issue.path) || '(root)';
     if (issue.code === 'unrecognized_keys') return `${where}: ${issue.message}`;
     const value = valueAt(input, issue.path);
     const got = value === undefined ? ' (missing)' : ` (got ${JSON.stringify(value)})`;
