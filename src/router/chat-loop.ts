@@ -59,6 +59,13 @@ export class ChatRun {
 
 export type LoopMode = 'stream' | 'collect';
 
+/** Attempts that ended with a verdict on the model (a cancelled one has none): what the cap counts. */
+export function attemptsMade(attempts: readonly AttemptRecord[]): number {
+  let n = 0;
+  for (let i = 0; i < attempts.length; i++) if (attempts[i]!.outcome !== 'cancelled') n++;
+  return n;
+}
+
 const ROTOR_FIELDS = new Set(['model', 'models', 'stream', 'stream_options']);
 
 /** The request's chunks one by one (see `runChatBatches`). */
@@ -111,7 +118,7 @@ export async function* runChatBatches(
     for (;;) {
       throwIfAborted(signal, run);
       if (clock.now() >= deadlineAt) throw deadlineError(run.attempts, deadlineMs, lastFailure);
-      const made = run.attempts.filter((a) => a.outcome !== 'cancelled').length;
+      const made = attemptsMade(run.attempts);
       if (made >= maxAttempts)
         throw exhausted(run.attempts, lastFailure, `the attempt cap (${maxAttempts}) was reached`);
       if (made > 0 && !ctx.budget.allowsRetry()) {
@@ -209,8 +216,7 @@ export async function* runChatBatches(
       }
     }
   } finally {
-    const attempts = run.attempts.filter((a) => a.outcome !== 'cancelled').length;
-    engine.recordRequest({ attempts, succeeded });
+    engine.recordRequest({ attempts: attemptsMade(run.attempts), succeeded });
   }
 }
 

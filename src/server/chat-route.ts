@@ -15,7 +15,7 @@ import {
   RotorError,
   ShuttingDownError,
 } from '../errors.js';
-import type { ChatRun } from '../router/chat-loop.js';
+import { attemptsMade, type ChatRun } from '../router/chat-loop.js';
 import type { Rotor } from '../router/create-rotor.js';
 import { isAutoModel } from '../router/request-order.js';
 import { readJsonBody, sendError, sendJson } from './http-body.js';
@@ -132,13 +132,6 @@ async function pipeStream(
   if (!failed) res.write('data: [DONE]\n\n');
   res.end();
   return failed ? 502 : 200;
-}
-
-/** Upstream attempts actually made (a cancelled one never reached an answer). */
-function attemptsMade(attempts: readonly AttemptRecord[]): number {
-  let n = 0;
-  for (let i = 0; i < attempts.length; i++) if (attempts[i]!.outcome !== 'cancelled') n++;
-  return n;
 }
 
 function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
