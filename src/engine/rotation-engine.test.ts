@@ -60,6 +60,15 @@ describe('selection', () => {
     expect(got.skipped.map((s) => s.reason)).toEqual(['lacks_tools', 'context_too_small']);
   });
 
+  it('knows the models of its rotation, described ones and tried ones, and no others', () => {
+    const { engine } = setup();
+    engine.upsertProfile({ id: PAID });
+    engine.acquire({ order: ['x/tried:free'] });
+    for (const id of [A, B, C, PAID, 'x/tried:free']) expect(engine.hasModel(id)).toBe(true);
+    expect(engine.hasModel('nobody/else')).toBe(false);
+    expect(engine.knownModels()).toEqual([A, B, C, PAID, 'x/tried:free']);
+  });
+
   it('honours a per-request order and exclusions', () => {
     const { engine } = setup();
     const got = engine.acquire({ order: [C, B], exclude: new Set([C]) });

@@ -153,7 +153,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       ? persistEngine(rotor.engine, opened.store, { logger })
       : undefined;
   logger.info({ store: opened.store.kind, location: opened.store.location }, 'state store');
-  const known = (id: string) => registry.models.has(id) || rotor.engine.knownModels().includes(id);
+  const known = (id: string) => registry.models.has(id) || rotor.engine.hasModel(id);
   const upstreamInfo = { baseUrl: simulator ? simulator.url : config.upstream.baseUrl, simulated };
   // In the background: the gateway serves at once, and no request waits for the model list.
   const reconciler =
