@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineEvent } from '../engine/engine-events.js';
+import type { MetricsSnapshot } from '../engine/metrics-snapshot.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
 import type { AttemptRecord } from '../errors.js';
 
@@ -13,6 +14,8 @@ const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
 export class GatewayMetrics {
   readonly registry = new Registry();
+  /** The engine snapshot of the scrape in progress. */
+  private scrape: MetricsSnapshot | undefined;
   private readonly requests: Counter<'outcome' | 'status'>;
   private readonly requestDuration: Histogram<'stream'>;
   private readonly attempts: Counter<'model' | 'outcome'>;
@@ -97,7 +100,12 @@ export class GatewayMetrics {
       registers,
     });
 
-    const snapshot = () => engine.metrics();
+    // One engine snapshot serves every gauge of a scrape (each would otherwise build its own,
+    // sorting every latency window again).
+    const snapshot = () => {
+      this.scrape ??= engine.metrics();
+      return this.scrape;
+    };
     new Gauge({
       name: 'rotor_info',
       help: 'Gateway build and mode (simulated = answers come from the built-in simulator).',
@@ -263,7 +271,11 @@ export class GatewayMetrics {
   }
 
   async text(): Promise<string> {
-    return this.registry.metrics();
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.scrape = undefined;
+    }
   }
 
   get contentType(): string {
