@@ -8,6 +8,11 @@ import type { AccountState } from './engine-state.js';
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
+/** OpenRouter's naming rule: a model whose id ends in `:free` counts against the account's free-model quota. */
+export function isFreeModelId(id: string): boolean {
+  return id.endsWith(':free');
+}
+
 export function minuteStartMs(nowMs: number): number {
   return Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
 }

@@ -8,6 +8,7 @@
  */
 import type { SkipReason } from '../errors.js';
 import {
+  isFreeModelId,
   localQuotaBlock,
   newAccountState,
   nextMinuteMs,
@@ -111,7 +112,7 @@ export class RotationEngine {
   /** Whether attempts on `model` count against its account's free-model quota. */
   isFreeModel(model: string): boolean {
     const e = this.models.get(model);
-    return e ? this.isFree(e) : model.endsWith(':free');
+    return e ? this.isFree(e) : isFreeModelId(model);
   }
 
   /** The account's free-model limits in force: per minute (configured), per day (learned or configured). */
@@ -457,7 +458,7 @@ export class RotationEngine {
   }
 
   private isFree(e: ModelEntry): boolean {
-    return e.profile.free ?? e.id.endsWith(':free');
+    return e.profile.free ?? isFreeModelId(e.id);
   }
 
   private account(id: string): AccountState {

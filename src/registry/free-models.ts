@@ -12,6 +12,8 @@
  * 4. Not a content-safety classifier (`guard`, `safety`, `moderation` in the id): those answer
  *    "safe/unsafe", not the prompt.
  */
+
+import { isFreeModelId } from '../engine/account-quota.js';
 import type { ApiModel } from './openrouter-model.js';
 
 export interface ExcludedModel {
@@ -39,7 +41,7 @@ export function selectFreeModels(models: readonly ApiModel[]): FreeModelSelectio
 
 /** Rule 1: a `:free` id, or zero prompt and completion price. Also used for registry entries. */
 export function isFreeModel(id: string, pricing?: { prompt?: string; completion?: string } | null): boolean {
-  if (id.endsWith(':free')) return true;
+  if (isFreeModelId(id)) return true;
   return isZeroPrice(pricing?.prompt) && isZeroPrice(pricing?.completion);
 }
 

@@ -8,6 +8,7 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Logger, pino } from 'pino';
+import { isFreeModelId } from '../engine/account-quota.js';
 import type { Clock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
 import type { Random } from '../engine/random.js';
@@ -360,11 +361,6 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       return closing;
     },
   };
-}
-
-/** Counts against the free quota, costs nothing (the engine's default rule). */
-function isFreeModelId(id: string): boolean {
-  return id.endsWith(':free');
 }
 
 function usable(m: ModelDefaults | undefined): boolean {

@@ -9,6 +9,7 @@
  * would get without making it — the view of a clairvoyant "oracle" router in benchmarks.
  */
 import type { ChatCompletionChunk } from '../chat/chat-types.js';
+import { isFreeModelId } from '../engine/account-quota.js';
 import type { Clock } from '../engine/clock.js';
 import type { Failure } from '../engine/failure.js';
 import type { ChatTransport, TransportRequest } from '../upstream/chat-transport.js';
@@ -269,7 +270,7 @@ export class VirtualTransport implements ChatTransport {
     if (!model)
       return { outcome: 'model_not_found', response: noEndpoints(modelId), counted: false, admits: [] };
     const admits: Array<readonly [WindowCounter, number]> = [];
-    const free = model.free ?? modelId.endsWith(':free');
+    const free = model.free ?? isFreeModelId(modelId);
     if (free && this.freeLimits) {
       const refusal = firstFull(
         [
