@@ -24,6 +24,17 @@ export function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+/** One line per issue for options and config files: `server.port: Invalid input … (got "eighty")`. */
+export function issueLines(
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+  input: unknown,
+): string[] {
+  return issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(root)';
+    return `${path}: ${issue.message}${describeValue(input, issue.path)}`;
+  });
+}
+
 /** ` (got …)` for the value at `path`, or '' when there is none. Fields named like keys are masked. */
 export function describeValue(input: unknown, path: readonly PropertyKey[], maxLength = 60): string {
   const value = valueAt(input, path);

@@ -5,7 +5,7 @@
 import { assembleCompletion } from '../chat/assemble-completion.js';
 import { type ChatRequest, parseChatRequest } from '../chat/chat-request-schema.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../chat/chat-types.js';
-import { describeValue } from '../describe-value.js';
+import { issueLines } from '../describe-value.js';
 import { type Clock, systemClock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
 import type { MetricsSnapshot } from '../engine/metrics-snapshot.js';
@@ -69,10 +69,7 @@ export interface Rotor {
 export function parseRotorOptions(input: RotorOptionsInput): RotorOptions {
   const result = rotorOptionsSchema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.join('.') : '(root)';
-    return `${path}: ${issue.message}${describeValue(input, issue.path)}`;
-  });
+  const lines = issueLines(result.error.issues, input);
   throw new InvalidRequestError(`Invalid rotor options:\n  ${lines.join('\n  ')}`, {
     code: 'invalid_options',
   });

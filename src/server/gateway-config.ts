@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { describeValue } from '../describe-value.js';
+import { issueLines } from '../describe-value.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
 import { timeoutsSchema } from '../router/rotor-options.js';
 import { parseStoreUrl } from '../store/parse-store-url.js';
@@ -186,10 +186,7 @@ export function parseGatewayConfig(input: unknown, source = 'configuration'): Ga
     if (storeProblem) throw new ConfigError(`Invalid ${source}:\n  store.url: ${storeProblem}`);
     return result.data;
   }
-  const lines = result.error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.join('.') : '(root)';
-    return `${path}: ${issue.message}${describeValue(input, issue.path)}`;
-  });
+  const lines = issueLines(result.error.issues, input);
   throw new ConfigError(`Invalid ${source}:\n  ${lines.join('\n  ')}`);
 }
 
