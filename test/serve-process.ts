@@ -7,22 +7,30 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/** The built CLI's `serve` on a free port, logging warnings only, stderr piped. */
+function spawnServe(
+  env: Record<string, string>,
+  args: string[],
+): ChildProcess & { stderr: NodeJS.ReadableStream } {
+  const { OPENROUTER_API_KEY: _omit, ROTOR_STORE: _store, ...base } = process.env;
+  return spawn(process.execPath, ['dist/cli/main.js', 'serve', ...args], {
+    cwd: ROOT,
+    env: { ...base, ROTOR_PORT: '0', ROTOR_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
 /** `rotor serve` (the built CLI) as a child process; resolves once it listens. */
 export function startServe(
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<{ url: string; proc: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
-  const { OPENROUTER_API_KEY: _omit, ROTOR_STORE: _store, ...base } = process.env;
-  const proc = spawn(process.execPath, ['dist/cli/main.js', 'serve', ...args], {
-    cwd: ROOT,
-    env: { ...base, ROTOR_PORT: '0', ROTOR_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawnServe(env, args);
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 15_000);
-    proc.stderr!.on('data', (d: Buffer) => {
+    proc.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       const m = /(?:gateway on|OpenAI base URL:)\s+(http:\/\/[^\s]+)\/v1/.exec(stderr);
       if (m) {
@@ -42,12 +50,7 @@ export function serveFailure(
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<{ code: number | null; stderr: string }> {
-  const { OPENROUTER_API_KEY: _omit, ROTOR_STORE: _store, ...base } = process.env;
-  const proc = spawn(process.execPath, ['dist/cli/main.js', 'serve', ...args], {
-    cwd: ROOT,
-    env: { ...base, ROTOR_PORT: '0', ROTOR_LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawnServe(env, args);
   let stderr = '';
   proc.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();

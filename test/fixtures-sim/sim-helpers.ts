@@ -3,11 +3,12 @@
  * shared OpenRouter fixtures and compare body structures.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { modelsSnapshotPath, sharedFixturesDir } from '../shared-fixtures.js';
 
 /** shared/fixtures/openrouter, beside the repository. */
-export const FIXTURES_DIR = fileURLToPath(new URL('../../../shared/fixtures/openrouter/', import.meta.url));
-export const MODELS_SNAPSHOT = `${FIXTURES_DIR}models-2026-08.json`;
+const FIXTURES_DIR = sharedFixturesDir();
+export const MODELS_SNAPSHOT = modelsSnapshotPath();
 
 export interface ErrorFixture {
   status: number;
@@ -16,11 +17,11 @@ export interface ErrorFixture {
 }
 
 export function loadErrorFixture(name: string): ErrorFixture {
-  return JSON.parse(readFileSync(`${FIXTURES_DIR}errors/${name}`, 'utf8')) as ErrorFixture;
+  return JSON.parse(readFileSync(join(FIXTURES_DIR, 'errors', name), 'utf8')) as ErrorFixture;
 }
 
 export function readFixtureText(name: string): string {
-  return readFileSync(`${FIXTURES_DIR}${name}`, 'utf8');
+  return readFileSync(join(FIXTURES_DIR, name), 'utf8');
 }
 
 /** The shape of a JSON value: same keys, leaves replaced by their type. */
