@@ -19,6 +19,7 @@ import { classifyBodyError, classifyHttpError } from './classify.js';
 import { classifyNetworkError } from './classify-network-error.js';
 import { redactSecrets } from './redact-secrets.js';
 import { type SseEvent, SseParser } from './sse-parser.js';
+import { UpstreamAbort } from './upstream-abort.js';
 
 type Body = Dispatcher.ResponseData['body'];
 
@@ -33,36 +34,6 @@ const JSON_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 const DONE_GRACE_MS = 50;
 /** After `[DONE]`, read at most this much trailing body to keep the connection reusable. */
 const DRAIN_LIMIT_BYTES = 64 * 1024;
-
-/**
- * The `signal` undici is given. undici accepts any EventEmitter-like object; this one holds one
- * listener and costs nothing until used — an AbortController per attempt (an EventTarget, and a
- * DOMException on abort) showed up in the profile at several per cent of the gateway's CPU.
- */
-class UpstreamAbort {
-  aborted = false;
-  reason: unknown = undefined;
-  private listener: (() => void) | undefined;
-  on(_event: 'abort', listener: () => void): this {
-    this.listener = listener;
-    return this;
-  }
-  once(event: 'abort', listener: () => void): this {
-    return this.on(event, listener);
-  }
-  removeListener(_event: 'abort', listener: () => void): this {
-    if (this.listener === listener) this.listener = undefined;
-    return this;
-  }
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    const listener = this.listener;
-    this.listener = undefined;
-    listener?.();
-  }
-}
 
 /** Why the attempt ended; `done` is success. */
 type Terminal =
