@@ -13,6 +13,8 @@ export interface SkipReason {
   untilMs?: number;
   /** Human-readable detail. */
   detail?: string;
+  /** The unavailability comes from a rate limit (the model's own, or its account's quota), not from failures. */
+  rateLimit?: boolean;
 }
 
 /** One upstream attempt made on behalf of a request. */
@@ -34,6 +36,11 @@ export interface RotorErrorOptions {
   param?: string | null;
   /** Suggested wait before retrying, ms; becomes the `Retry-After` header (rounded up to seconds). */
   retryAfterMs?: number;
+  /**
+   * false: a client should not retry this by itself (sent as `x-should-retry: false`, which the
+   * official OpenAI and Anthropic SDKs obey) — e.g. the daily quota is spent and resets in hours.
+   */
+  shouldRetry?: boolean;
   /** Every upstream attempt made before giving up. */
   attempts?: AttemptRecord[];
   /** Why models were skipped, when that explains the error. */
@@ -49,6 +56,7 @@ export abstract class RotorError extends Error {
   readonly code: string | null;
   readonly param: string | null;
   readonly retryAfterMs: number | undefined;
+  readonly shouldRetry: boolean | undefined;
   readonly attempts: AttemptRecord[];
   readonly skipped: SkipReason[];
 
@@ -58,6 +66,7 @@ export abstract class RotorError extends Error {
     this.code = options.code ?? null;
     this.param = options.param ?? null;
     this.retryAfterMs = options.retryAfterMs;
+    this.shouldRetry = options.shouldRetry;
     this.attempts = options.attempts ?? [];
     this.skipped = options.skipped ?? [];
   }
@@ -172,6 +181,7 @@ export function toWireError(err: unknown): {
   const headers: Record<string, string> = {};
   if (e.retryAfterMs !== undefined)
     headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
+  if (e.shouldRetry === false) headers['x-should-retry'] = 'false';
   const extra: NonNullable<WireError['error']['rotor']> = {};
   if (e.retryAfterMs !== undefined) extra.retry_after_ms = Math.round(e.retryAfterMs);
   if (e.attempts.length) extra.attempts = e.attempts;

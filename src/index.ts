@@ -48,7 +48,7 @@ export type { ModelRotationManagerOptions, RotationSummary } from './engine/mode
 export { ModelRotationManager } from './engine/model-rotation-manager.js';
 export type { Random } from './engine/random.js';
 export { seededRandom, systemRandom } from './engine/random.js';
-export type { RetryBudgetOptions } from './engine/retry-budget.js';
+export type { RetryBudgetOptions, RetryBudgetStatus } from './engine/retry-budget.js';
 export { RetryBudget } from './engine/retry-budget.js';
 export { RotationEngine } from './engine/rotation-engine.js';
 export { SEED_MODELS, SEED_ROTATION_ORDER } from './engine/seed-defaults.js';

@@ -358,8 +358,9 @@ describe('under load', () => {
         expect(m.breakerState).toBe('closed');
       }
       expect(metrics.system.currentModel).toBe(C);
-      // Rotation under load: a handful of rotations, not one per request.
-      expect(metrics.system.totalRotations).toBeLessThanOrEqual(3);
+      // Rotation under load: a handful of rotations, not one per request (A→B, B→C, and B's
+      // recovery after its first 1 s cooldown and the next failure: C→B→C).
+      expect(metrics.system.totalRotations).toBeLessThanOrEqual(5);
       // No storm: far fewer attempts than the cap allows.
       expect(f.sim.attempts().length).toBeLessThan(300);
 

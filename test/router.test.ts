@@ -13,7 +13,6 @@ import {
   PermissionDeniedError,
   RateLimitError,
   toWireError,
-  UpstreamError,
 } from '../src/errors.js';
 import { createRotor, type Rotor } from '../src/router/create-rotor.js';
 import type { RotorOptionsInput } from '../src/router/rotor-options.js';
@@ -124,10 +123,13 @@ describe('rate limits', () => {
       kind: 'rate_limited' as const,
     }));
     const { sim, rotor } = await setup({ faults });
-    // The first request stops at the seed's cap (maxRetries 5 → 6 attempts) …
+    // The first request stops at the seed's cap (maxRetries 5 → 6 attempts), and since every
+    // failure was a rate limit it says so — 429 with Retry-After, not a 502 …
     const first = await rotor.chat(hello).catch((e: unknown) => e);
-    expect(first).toBeInstanceOf(UpstreamError);
-    expect((first as UpstreamError).attempts).toHaveLength(6);
+    expect(first).toBeInstanceOf(RateLimitError);
+    expect((first as RateLimitError).attempts).toHaveLength(6);
+    expect((first as RateLimitError).code).toBe('rate_limit_exceeded');
+    expect(toWireError(first).headers['retry-after']).toBe('1');
     // … the second walks on from where rotation stands, and the 12th model answers.
     const second = await rotor.chat(hello);
     expect(second.model).toBe(SEED_ROTATION_ORDER[11]);
@@ -186,29 +188,41 @@ describe('never a silent total outage', () => {
     expect(sim.attempts()).toHaveLength(1);
   });
 
-  it('beyond the deadline: a 503 at once with Retry-After and why each model was skipped', async () => {
+  it('every model rate-limited beyond the deadline: a 429 at once with Retry-After, x-should-retry: false, and why each model was skipped', async () => {
     const clock = new ManualClock(Date.UTC(2026, 7, 14, 12));
     const { sim, rotor } = await setup({ clock, rotor: { rotation: [A, B], deadlineMs: 10_000 } });
     coolAll(rotor, 20_000);
     const err = await drive(clock, rotor.chat(hello)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NoModelAvailableError);
-    const e = err as NoModelAvailableError;
+    expect(err).toBeInstanceOf(RateLimitError);
+    const e = err as RateLimitError;
+    expect(e.code).toBe('rate_limit_exceeded');
     expect(e.retryAfterMs).toBe(20_000);
     expect(e.skipped.map((s) => [s.model, s.reason])).toEqual([
       [A, 'cooling_down'],
       [B, 'cooling_down'],
     ]);
-    expect(toWireError(e).headers['retry-after']).toBe('20');
+    expect(toWireError(e).headers).toEqual({ 'retry-after': '20', 'x-should-retry': 'false' });
     expect(sim.attempts()).toHaveLength(0);
   });
 
-  it('beyond maxQueueWaitMs (though inside the deadline): the same clear 503', async () => {
+  it('every model cooling after failures, beyond the deadline: a 503 with Retry-After', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 7, 14, 12));
+    const { sim, rotor } = await setup({ clock, rotor: { rotation: [A, B], deadlineMs: 30_000 } });
+    for (const model of [A, B]) rotor.engine.coolDown(model, 40_000, 'consecutive_failures', 'test');
+    const err = await drive(clock, rotor.chat(hello)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoModelAvailableError);
+    expect(toWireError(err).status).toBe(503);
+    expect(toWireError(err).headers).toEqual({ 'retry-after': '40', 'x-should-retry': 'false' });
+    expect(sim.attempts()).toHaveLength(0);
+  });
+
+  it('beyond maxQueueWaitMs (though inside the deadline): the same clear 429, and a client may retry (inside its deadline)', async () => {
     const clock = new ManualClock(Date.UTC(2026, 7, 14, 12));
     const { rotor } = await setup({ clock, rotor: { rotation: [A, B], maxQueueWaitMs: 5000 } });
     coolAll(rotor, 20_000);
-    expect(await drive(clock, rotor.chat(hello)).catch((x: unknown) => x)).toBeInstanceOf(
-      NoModelAvailableError,
-    );
+    const err = await drive(clock, rotor.chat(hello)).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(toWireError(err).headers).toEqual({ 'retry-after': '20' });
   });
 });
 
@@ -289,7 +303,8 @@ describe('every simulator fault on the primary', () => {
       tried: [A, A, B],
       answeredBy: B,
     },
-    { name: 'missing [DONE]', fault: { model: A, kind: 'missing_done' }, tried: [A, A, B], answeredBy: B },
+    // A stream with its finish_reason that closes without [DONE] is complete: the primary answers.
+    { name: 'missing [DONE]', fault: { model: A, kind: 'missing_done' }, tried: [A], answeredBy: A },
     {
       name: 'error inside a 200 (429)',
       fault: { model: A, kind: 'error_in_200', code: 429 },

@@ -13,6 +13,8 @@ export interface ModelProfile {
   account?: string;
   /** Context window, tokens. */
   contextLength?: number;
+  /** Longest answer the model may produce, tokens (OpenRouter: `top_provider.max_completion_tokens`). */
+  maxOutputTokens?: number;
   tools?: boolean;
   vision?: boolean;
   systemPrompt?: boolean;
@@ -49,9 +51,14 @@ export interface Lease {
   /** Admitted as a half-open probe. */
   readonly isProbe: boolean;
   readonly startedAtMs: number;
+  /** The model's episode when the attempt was admitted (see `ModelEntry.epoch`). */
+  readonly epoch: number;
   succeed(timing?: AttemptTiming): void;
   fail(failure: Failure, timing?: AttemptTiming): void;
-  /** The attempt ended without a verdict on the model (the caller aborted). */
+  /**
+   * The attempt ended without a verdict on the model: the client's doing (its deadline, its
+   * disconnect, a shutdown, a hedge loser). Counted as cancelled; health is left untouched.
+   */
   release(): void;
   /**
    * The attempt was never sent (e.g. another replica's coordinator refused it): frees the slot and

@@ -13,6 +13,13 @@ export interface ModelEntry {
   ttfts: SampleWindow;
   inFlight: number;
   probesInFlight: number;
+  /**
+   * Episode counter: bumped whenever the model's health escalates (a counted failure or rate
+   * limit, a cooldown, a breaker transition). An attempt remembers the epoch it was admitted in;
+   * its failure escalates health only if no escalation happened since — so a burst of concurrent
+   * failures is one incident, not N. Runtime only: no lease outlives the process.
+   */
+  epoch: number;
 }
 
 export function freshHealth(): ModelHealthState {
@@ -43,5 +50,6 @@ export function newModelEntry(
     ttfts: new SampleWindow(windows.latencyWindowSize),
     inFlight: 0,
     probesInFlight: 0,
+    epoch: 0,
   };
 }

@@ -1,40 +1,142 @@
 /**
- * A retry throttle in the manner of gRPC's retry design: a token bucket that loses one token per
- * failed attempt and gains `tokenRatio` per success; retries (attempts after a request's first)
- * are allowed only while more than half the tokens remain. Under total upstream failure it
- * drains and each request makes one attempt, so upstream traffic stays near incoming traffic.
+ * The retry budget, in the manner of Finagle's RetryBudget and Envoy's retry budgets: every client
+ * request deposits `percentOfRequests` % of a retry, a floor of `minRetriesPerSecond` is always
+ * there, and deposits expire after `windowMs`. A *retry* withdraws one: a same-model retry, or an
+ * attempt made after waiting for a model to recover once the request has already failed.
+ *
+ * Failover — the request's first attempt on another available model — is not a retry and never
+ * asks the budget: moving on from a failing model to a healthy one is what rotor is for, and a
+ * budget that counted it let a burst of failures on one model starve every request of its
+ * second model. So in normal operation the budget is never felt; it engages only when the
+ * rotation as a whole is failing and requests start retrying the same models and waiting for
+ * them, and then it keeps upstream traffic within `percentOfRequests` % (+ the floor) of
+ * incoming traffic.
+ *
+ * Time comes in through `nowMs`; deposits live in one-second buckets, so the window slides by
+ * whole seconds.
  */
 export interface RetryBudgetOptions {
-  /** Bucket size (gRPC: 1–1000). 0 disables the throttle. */
-  maxTokens: number;
-  /** Tokens regained per successful attempt (gRPC: 0.1). */
-  tokenRatio: number;
+  /** Retries allowed as a share of client requests in the window, percent (Finagle: 20). */
+  percentOfRequests: number;
+  /** Retries allowed per second whatever the request rate (Finagle: 10); a quiet gateway can still retry. */
+  minRetriesPerSecond: number;
+  /** How long a deposit counts, ms (Finagle: 10 s); rounded to whole seconds, at least 1 s. */
+  windowMs: number;
+  /** false: every retry is allowed (no budget). */
+  enabled: boolean;
 }
 
-export const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = { maxTokens: 100, tokenRatio: 0.1 };
+export const DEFAULT_RETRY_BUDGET: RetryBudgetOptions = {
+  percentOfRequests: 20,
+  minRetriesPerSecond: 10,
+  windowMs: 10_000,
+  enabled: true,
+};
+
+export interface RetryBudgetStatus {
+  enabled: boolean;
+  /** Retries that may be made now. */
+  tokens: number;
+  /** Retries the window allows in all: floor + deposits. */
+  maxTokens: number;
+  /** Whether the next retry would be allowed. */
+  retriesAllowed: boolean;
+  requestsInWindow: number;
+  retriesInWindow: number;
+  /** Retries refused since start. */
+  refused: number;
+}
 
 export class RetryBudget {
-  private tokensLeft: number;
+  readonly options: RetryBudgetOptions;
+  private readonly buckets: number;
+  private readonly requests: number[];
+  private readonly retries: number[];
+  /** The second (epoch s) the newest bucket stands for. */
+  private second = Number.NEGATIVE_INFINITY;
+  private refusedTotal = 0;
 
-  constructor(readonly options: RetryBudgetOptions = DEFAULT_RETRY_BUDGET) {
-    this.tokensLeft = options.maxTokens;
+  constructor(
+    options: Partial<RetryBudgetOptions> = {},
+    private readonly nowMs: () => number = Date.now,
+  ) {
+    this.options = { ...DEFAULT_RETRY_BUDGET, ...options };
+    this.buckets = Math.max(1, Math.round(this.options.windowMs / 1000));
+    this.requests = new Array<number>(this.buckets).fill(0);
+    this.retries = new Array<number>(this.buckets).fill(0);
   }
 
-  get tokens(): number {
-    return this.tokensLeft;
+  /** A client request arrived: deposit its share. */
+  deposit(): void {
+    this.requests[this.roll()]!++;
   }
 
-  /** Whether a retry may be sent now. */
+  /** Take one retry if the budget allows it; false (and counted as refused) if not. */
+  tryRetry(): boolean {
+    if (!this.options.enabled) return true;
+    const i = this.roll();
+    if (this.balance() < 1) {
+      this.refusedTotal++;
+      return false;
+    }
+    this.retries[i]!++;
+    return true;
+  }
+
+  /** Whether a retry would be allowed now (takes nothing). */
   allowsRetry(): boolean {
-    if (this.options.maxTokens <= 0) return true;
-    return this.tokensLeft > this.options.maxTokens / 2;
+    if (!this.options.enabled) return true;
+    this.roll();
+    return this.balance() >= 1;
   }
 
-  onFailure(): void {
-    this.tokensLeft = Math.max(0, this.tokensLeft - 1);
+  status(): RetryBudgetStatus {
+    this.roll();
+    const capacity = this.capacity();
+    const balance = this.options.enabled ? Math.max(0, capacity - sum(this.retries)) : capacity;
+    return {
+      enabled: this.options.enabled,
+      tokens: Math.floor(balance * 10) / 10,
+      maxTokens: Math.floor(capacity * 10) / 10,
+      retriesAllowed: !this.options.enabled || balance >= 1,
+      requestsInWindow: sum(this.requests),
+      retriesInWindow: sum(this.retries),
+      refused: this.refusedTotal,
+    };
   }
 
-  onSuccess(): void {
-    this.tokensLeft = Math.min(this.options.maxTokens, this.tokensLeft + this.options.tokenRatio);
+  private capacity(): number {
+    const o = this.options;
+    return o.minRetriesPerSecond * this.buckets + (o.percentOfRequests / 100) * sum(this.requests);
   }
+
+  private balance(): number {
+    return this.capacity() - sum(this.retries);
+  }
+
+  /** Expire buckets older than the window; returns the index of the current second's bucket. */
+  private roll(): number {
+    const second = Math.floor(this.nowMs() / 1000);
+    if (this.second === Number.NEGATIVE_INFINITY) this.second = second;
+    else if (second > this.second) {
+      const steps = Math.min(this.buckets, second - this.second);
+      for (let s = 1; s <= steps; s++) {
+        const i = mod(this.second + s, this.buckets);
+        this.requests[i] = 0;
+        this.retries[i] = 0;
+      }
+      this.second = second;
+    }
+    return mod(this.second, this.buckets);
+  }
+}
+
+function sum(xs: readonly number[]): number {
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) n += xs[i]!;
+  return n;
+}
+
+function mod(a: number, n: number): number {
+  return ((a % n) + n) % n;
 }

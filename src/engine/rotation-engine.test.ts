@@ -348,12 +348,14 @@ describe('rotation events', () => {
     expect(engine.currentModel()).toBe(B);
   });
 
-  it('100 simultaneous 5xx failures also rotate once (cooldown at 3, breaker at 5)', () => {
+  it('100 simultaneous 5xx failures are one incident: one counted failure, no cooldown, no breaker', () => {
     const { engine, events } = setup();
     const leases = Array.from({ length: 100 }, () => take(engine));
     for (const l of leases) l.fail(serverError);
-    expect(events.filter((e) => e.type === 'rotation')).toHaveLength(1);
-    expect(events.filter((e) => e.type === 'breaker_opened')).toHaveLength(1);
+    expect(engine.metrics().models[0]).toMatchObject({ consecutiveFailures: 1, failedRequests: 100 });
+    expect(events.filter((e) => e.type === 'rotation')).toHaveLength(0);
+    expect(events.filter((e) => e.type === 'breaker_opened')).toHaveLength(0);
+    expect(engine.currentModel()).toBe(A);
   });
 
   it('counts a reset to primary when the primary recovers, with rotationsTo per model', async () => {

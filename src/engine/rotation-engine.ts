@@ -279,6 +279,7 @@ export class RotationEngine {
           if (fact.untilMs <= now || (h.breaker.state === 'open' && h.breaker.untilMs >= fact.untilMs)) break;
           h.timesOpened = Math.max(h.timesOpened, fact.timesOpened);
           h.breaker = { state: 'open', openedAtMs: now, untilMs: fact.untilMs };
+          e.epoch++;
           delete h.slowStartLimit;
           this.nextWakeMs = Math.min(this.nextWakeMs, fact.untilMs);
           this.emit({
@@ -509,6 +510,7 @@ export class RotationEngine {
           reason: 'account_blocked',
           untilMs: a.blocked.untilMs,
           detail: `${accountId}: ${a.blocked.detail}`,
+          rateLimit: true,
         };
       }
       rollWindows(a, now);
@@ -519,12 +521,20 @@ export class RotationEngine {
           reason: 'account_quota',
           untilMs: local.untilMs,
           detail: `${accountId}: ${local.scope === 'account_day' ? 'daily' : 'per-minute'} free-model quota used up locally`,
+          rateLimit: true,
         };
       }
     }
     const h = e.health;
     if (h.cooldown) {
-      return { model: e.id, reason: 'cooling_down', untilMs: h.cooldown.untilMs, detail: h.cooldown.detail };
+      const gap: SkipReason = {
+        model: e.id,
+        reason: 'cooling_down',
+        untilMs: h.cooldown.untilMs,
+        detail: h.cooldown.detail,
+      };
+      if (h.cooldown.reason === 'rate_limited') gap.rateLimit = true;
+      return gap;
     }
     if (h.breaker.state === 'open') {
       return {
@@ -564,6 +574,7 @@ export class RotationEngine {
       counted.day.count++;
     }
     const countedIn = counted && { minute: counted.minute.startMs, day: counted.day.startMs };
+    const epoch = e.epoch;
     let settled = false;
     const settle = (): boolean => {
       if (settled) return false;
@@ -577,6 +588,7 @@ export class RotationEngine {
       account: accountId,
       isProbe,
       startedAtMs: now,
+      epoch,
       succeed: (timing = {}) => {
         if (!settle()) return;
         this.refresh();
@@ -586,7 +598,7 @@ export class RotationEngine {
       fail: (failure, timing = {}) => {
         if (!settle()) return;
         this.refresh();
-        this.onFailure(e, failure, timing, isProbe);
+        this.onFailure(e, failure, timing, isProbe, epoch);
         this.afterChange();
       },
       release: () => {
@@ -634,7 +646,18 @@ export class RotationEngine {
     }
   }
 
-  private onFailure(e: ModelEntry, failure: Failure, timing: AttemptTiming, isProbe: boolean): void {
+  /**
+   * A failed attempt. `epoch` is the model's episode when the attempt was admitted (undefined for
+   * direct reports, which always count): if the model's health escalated since, this failure
+   * belongs to an incident already counted — it is recorded in the metrics but escalates nothing.
+   */
+  private onFailure(
+    e: ModelEntry,
+    failure: Failure,
+    timing: AttemptTiming,
+    isProbe: boolean,
+    epoch?: number,
+  ): void {
     const now = this.clock.now();
     const m = e.metrics;
     m.total++;
@@ -646,13 +669,22 @@ export class RotationEngine {
       m.timedAttempts++;
     }
     const h = e.health;
+    const stale = epoch !== undefined && epoch !== e.epoch;
 
     if (failure.kind === 'rate_limit') {
       m.rateLimited++;
       e.recent.add(0);
       if (failure.scope === 'model') {
-        h.consecutiveRateLimits++;
         const hinted = hintedDelayMs(failure, now, this.options.maxModelHintMs);
+        if (stale) {
+          // Part of an incident already counted: a server hint may still lengthen the cooldown in
+          // force (a fact about the model), but the backoff does not step up again.
+          if (hinted !== undefined && h.cooldown)
+            this.setCooldown(e, now + hinted, 'rate_limited', rateLimitDetail(failure, true));
+          return;
+        }
+        h.consecutiveRateLimits++;
+        e.epoch++;
         const delay = hinted ?? backoffDelayMs(h.consecutiveRateLimits - 1, this.options.retry, this.random);
         this.setCooldown(e, now + delay, 'rate_limited', rateLimitDetail(failure, hinted !== undefined));
       } else {
@@ -684,7 +716,9 @@ export class RotationEngine {
     if (!isTransientModelFault(failure)) return; // the request's or the account's fault, not the model's
 
     e.recent.add(0);
+    if (stale) return; // one incident, counted once
     h.consecutiveFailures++;
+    e.epoch++;
     const reason = `${h.consecutiveFailures} consecutive failures (last: ${failure.kind})`;
     if (h.breaker.state === 'half_open') {
       if (isProbe || e.probesInFlight === 0)
@@ -710,6 +744,7 @@ export class RotationEngine {
     // Concurrent reports never shorten a cooldown already in force.
     if (existing && existing.untilMs >= untilMs) return;
     e.health.cooldown = { untilMs, reason, detail };
+    e.epoch++;
     delete e.health.slowStartLimit;
     this.nextWakeMs = Math.min(this.nextWakeMs, untilMs);
     this.emit({ type: 'cooldown_started', atMs: this.clock.now(), model: e.id, untilMs, reason, detail });
@@ -725,6 +760,7 @@ export class RotationEngine {
     const jittered = r.jitter ? nominal * (1 + r.jitterRatio * (2 * this.random() - 1)) : nominal;
     const untilMs = now + Math.round(Math.min(b.maxOpenMs, jittered));
     h.breaker = { state: 'open', openedAtMs: now, untilMs };
+    e.epoch++;
     delete h.slowStartLimit;
     this.nextWakeMs = Math.min(this.nextWakeMs, untilMs);
     this.emit({
@@ -773,6 +809,7 @@ export class RotationEngine {
         if (h.breaker.state === 'open') {
           if (now >= h.breaker.untilMs) {
             h.breaker = { state: 'half_open', sinceMs: now };
+            e.epoch++; // attempts admitted before this are not probes: their results prove nothing
             this.emit({ type: 'breaker_half_open', atMs: now, model: e.id });
             this.dirty = true;
           } else next = Math.min(next, h.breaker.untilMs);

@@ -185,6 +185,8 @@ export function profileOf(model: ApiModel): ModelProfile {
   const entry = toRegistryEntry(model);
   const profile: ModelProfile = { id: model.id };
   if (entry.context_length !== undefined) profile.contextLength = entry.context_length;
+  const maxOutput = model.top_provider?.max_completion_tokens;
+  if (typeof maxOutput === 'number' && maxOutput > 0) profile.maxOutputTokens = maxOutput;
   if (entry.capabilities?.tools !== undefined) profile.tools = entry.capabilities.tools;
   if (entry.capabilities?.vision !== undefined) profile.vision = entry.capabilities.vision;
   return profile;

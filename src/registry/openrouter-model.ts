@@ -20,7 +20,9 @@ export const apiModelSchema = z.looseObject({
     })
     .nullish(),
   pricing: z.looseObject({ prompt: price.optional(), completion: price.optional() }).nullish(),
-  top_provider: z.looseObject({ context_length: z.number().nullish() }).nullish(),
+  top_provider: z
+    .looseObject({ context_length: z.number().nullish(), max_completion_tokens: z.number().nullish() })
+    .nullish(),
   supported_parameters: z.array(z.string()).nullish(),
 });
 

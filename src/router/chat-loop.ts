@@ -13,11 +13,17 @@ import { forgetRawChunkText } from '../chat/raw-chunk-text.js';
 import { requestNeeds } from '../chat/request-needs.js';
 import type { Clock } from '../engine/clock.js';
 import type { Acquisition, Lease, RequestNeeds } from '../engine/engine-types.js';
-import { type Failure, isTransientModelFault } from '../engine/failure.js';
+import type { Failure } from '../engine/failure.js';
 import type { Random } from '../engine/random.js';
 import type { RetryBudget } from '../engine/retry-budget.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
-import { type AttemptRecord, CancelledError, InvalidRequestError, type RotorError } from '../errors.js';
+import {
+  type AttemptRecord,
+  CancelledError,
+  InvalidRequestError,
+  type RotorError,
+  type SkipReason,
+} from '../errors.js';
 import { isBatchedChunkSource } from '../upstream/chat-transport.js';
 import type { ChatTransport } from '../upstream/upstream-client.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
@@ -25,6 +31,7 @@ import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { AdmissionVerdict, AttemptCoordinator } from './attempt-coordinator.js';
 import { errorForFailure } from './failure-error.js';
 import { deadlineError, exhausted, noCandidate, unavailable } from './loop-errors.js';
+import { clampOutput, outputLimit, readContextReport } from './output-limit.js';
 import { requestOrder } from './request-order.js';
 import type { RotorOptions } from './rotor-options.js';
 import { errorChunk, hasContent } from './stream-chunks.js';
@@ -105,8 +112,15 @@ export async function* runChatBatches(
   const needs = engineNeeds(request);
   const body = upstreamBody(request);
   const maxAttempts = options.engine.retry.maxRetries + 1;
+  /** Models this request will not try again. */
   const exclude = new Set<string>();
+  /** Excluded for a rate limit: they come back, for this request, once their cooldown is over. */
+  const rateLimitedHere = new Set<string>();
   const retriedSameModel = new Set<string>();
+  /** Models sent the request again after their context-length answer taught rotor their limit. */
+  const resentClamped = new Set<string>();
+  const failuresSeen = { rateLimit: 0, other: 0 };
+  ctx.budget.deposit();
   let retryFirst: string | undefined;
   let lastFailure: Failure | undefined;
   let terminal: RotorError | undefined;
@@ -120,14 +134,7 @@ export async function* runChatBatches(
       if (clock.now() >= deadlineAt) throw deadlineError(run.attempts, deadlineMs, lastFailure);
       const made = attemptsMade(run.attempts);
       if (made >= maxAttempts)
-        throw exhausted(run.attempts, lastFailure, `the attempt cap (${maxAttempts}) was reached`);
-      if (made > 0 && !ctx.budget.allowsRetry()) {
-        throw exhausted(
-          run.attempts,
-          lastFailure,
-          'the retry budget is spent (too many upstream failures right now)',
-        );
-      }
+        throw capReached(ctx, order, needs, run, lastFailure, failuresSeen, { maxAttempts, deadlineMs });
 
       const candidates = retryFirst ? [retryFirst, ...order.filter((m) => m !== retryFirst)] : order;
       retryFirst = undefined;
@@ -142,10 +149,13 @@ export async function* runChatBatches(
         probeHeldElsewhere = undefined; // after this wait, they may be free again
         await waitForAvailability(ctx, acquisition, run, {
           deadlineAt,
+          deadlineMs,
           signal,
           lastFailure,
           terminal,
           needs,
+          exclude,
+          rateLimitedHere,
         });
         continue;
       }
@@ -162,7 +172,13 @@ export async function* runChatBatches(
         }
       }
       probeHeldElsewhere = undefined;
-      const outcome = yield* attempt(ctx, lease, body, run, { deadlineAt, signal, mode });
+      const limit = outputLimit(engine.profile(lease.model), needs.promptTokens ?? 0);
+      const outcome = yield* attempt(ctx, lease, clampOutput(body, limit), run, {
+        deadlineAt,
+        deadlineMs,
+        signal,
+        mode,
+      });
       if (outcome.ok) {
         succeeded = true;
         return;
@@ -170,9 +186,14 @@ export async function* runChatBatches(
       const failure = outcome.failure;
       lastFailure = failure;
       if (outcome.committed) return; // the in-band error chunk has been handed out
+      let resend = false;
 
+      if (failure.kind === 'rate_limit') failuresSeen.rateLimit++;
+      else failuresSeen.other++;
+      // One same-model retry for a first transient error — a retry, so the budget may refuse it;
+      // then the request fails over instead (failover never asks the budget).
       const sameModelRetryOrExclude = (): void => {
-        if (retriedSameModel.has(lease.model)) exclude.add(lease.model);
+        if (retriedSameModel.has(lease.model) || !ctx.budget.tryRetry()) exclude.add(lease.model);
         else {
           retriedSameModel.add(lease.model);
           retryFirst = lease.model;
@@ -188,7 +209,10 @@ export async function* runChatBatches(
           for (const id of order) if (accountOf(ctx, id) === lease.account) exclude.add(id);
           break;
         case 'rate_limit':
-          if (failure.scope === 'model') exclude.add(lease.model);
+          if (failure.scope === 'model') {
+            exclude.add(lease.model);
+            rateLimitedHere.add(lease.model);
+          }
           // Account-wide: the engine now blocks the account; the next acquire decides wait or fail.
           break;
         case 'unsupported':
@@ -196,9 +220,29 @@ export async function* runChatBatches(
           exclude.add(lease.model);
           break;
         case 'model_not_found':
-        case 'context_length':
           exclude.add(lease.model);
           break;
+        case 'context_length': {
+          // Learn what the answer says; send again, clamped, if the prompt itself fits this model;
+          // else move on — only to models with a larger window.
+          const report = readContextReport(failure.message);
+          if (report.contextLength !== undefined)
+            engine.upsertProfile({ id: lease.model, contextLength: report.contextLength });
+          const input = report.inputTokens;
+          if (input !== undefined) needs.promptTokens = Math.max(needs.promptTokens ?? 0, input);
+          const fits =
+            report.contextLength !== undefined && input !== undefined && input < report.contextLength;
+          if (fits && !resentClamped.has(lease.model)) {
+            resentClamped.add(lease.model);
+            retryFirst = lease.model;
+            resend = true;
+          } else {
+            exclude.add(lease.model);
+            if (input === undefined && report.contextLength !== undefined)
+              needs.promptTokens = Math.max(needs.promptTokens ?? 0, report.contextLength + 1);
+          }
+          break;
+        }
         case 'timeout':
           if (failure.phase === 'connect' || failure.phase === 'first_token') {
             exclude.add(lease.model); // a silent model is failed over, not retried
@@ -209,7 +253,7 @@ export async function* runChatBatches(
         default:
           sameModelRetryOrExclude();
       }
-      if (retryFirst !== undefined) {
+      if (retryFirst !== undefined && !resend) {
         const delay = jittered(options.sameModelRetryDelayMs, ctx.random);
         if (clock.now() + delay >= deadlineAt) throw deadlineError(run.attempts, deadlineMs, lastFailure);
         await sleep(clock, delay, signal, run);
@@ -281,13 +325,15 @@ async function* attempt(
   lease: Lease,
   body: Record<string, unknown>,
   run: ChatRun,
-  limits: { deadlineAt: number; signal: AbortSignal | undefined; mode: LoopMode },
+  limits: { deadlineAt: number; deadlineMs: number; signal: AbortSignal | undefined; mode: LoopMode },
 ): AsyncGenerator<ChatCompletionChunk[], AttemptOutcome, undefined> {
   const { clock, options } = ctx;
   const startedMs = clock.now();
   const pending: ChatCompletionChunk[] = [];
   let committed = false;
   let ttftMs: number | undefined;
+  /** The upstream's completion id: an in-band error chunk carries the stream's own id. */
+  let streamId: string | undefined;
   const record = (outcome: string, extra: Partial<AttemptRecord> = {}) =>
     run.attempts.push({ model: lease.model, outcome, durationMs: clock.now() - startedMs, ...extra });
 
@@ -328,6 +374,7 @@ async function* attempt(
         let out: ChatCompletionChunk[] | undefined;
         for (let i = 0; i < batch.length; i++) {
           const chunk = batch[i]!;
+          streamId ??= chunk.id;
           if (!chunk.model) {
             chunk.model = lease.model;
             forgetRawChunkText(chunk);
@@ -353,19 +400,35 @@ async function* attempt(
     }
     const latencyMs = clock.now() - startedMs;
     lease.succeed(ttftMs === undefined ? { latencyMs } : { latencyMs, ttftMs });
-    ctx.budget.onSuccess();
     record('success', ttftMs === undefined ? {} : { ttftMs });
     run.model ??= pending.find((c) => c.model)?.model ?? lease.model;
     if (pending.length > 0) yield pending;
     return { ok: true };
   } catch (err) {
+    // Client-caused endings — a disconnect, a shutdown, the request's own deadline — are no
+    // verdict on the model: the attempt is cancelled (499) and the model's health is untouched.
     if (limits.signal?.aborted) {
       lease.release();
-      record('cancelled');
+      record('cancelled', { status: 499, message: 'the client went away' });
       throw new CancelledError('The request was cancelled by the caller', {
         attempts: run.attempts,
         cause: err,
       });
+    }
+    if (err instanceof UpstreamFailure && err.failure.kind === 'timeout' && err.failure.phase === 'total') {
+      lease.release();
+      record('cancelled', { status: 499, message: 'the request deadline ran out' });
+      const error = deadlineError(run.attempts, limits.deadlineMs, undefined);
+      if (!committed) throw error;
+      yield [
+        errorChunk(
+          { kind: 'timeout', phase: 'total', status: 504, message: error.message },
+          run.model ?? lease.model,
+          clock.now(),
+          streamId,
+        ),
+      ];
+      return { ok: false, failure: err.failure, committed };
     }
     if (!(err instanceof UpstreamFailure)) {
       // A bug, not an upstream verdict: free the slot without blaming the model.
@@ -375,45 +438,111 @@ async function* attempt(
     }
     const failure = err.failure;
     lease.fail(failure, { latencyMs: clock.now() - startedMs });
-    if (isTransientModelFault(failure) || failure.kind === 'rate_limit') ctx.budget.onFailure();
     record(failure.kind === 'rate_limit' ? `rate_limit:${failure.scope}` : failure.kind, {
       ...(failure.status === undefined ? {} : { status: failure.status }),
       message: failure.message,
     });
-    if (committed) yield [errorChunk(failure, run.model ?? lease.model, clock.now())];
+    if (committed) yield [errorChunk(failure, run.model ?? lease.model, clock.now(), streamId)];
     return { ok: false, failure, committed };
   } finally {
     lease.release(); // no-op when already settled; frees the slot if the consumer stopped early
   }
 }
 
+/**
+ * Nothing can take the request now: wait for the earliest recovery if it fits the deadline, the
+ * queue limit and — once the request has failed somewhere, when the wait is a retry — the retry
+ * budget; else end with the honest error (429 for rate limits, 503 for failures, `Retry-After`).
+ * Models this request saw rate-limited count with their cooldowns: after the wait they are
+ * candidates again.
+ */
 async function waitForAvailability(
   ctx: LoopContext,
   acquisition: Extract<Acquisition, { ok: false }>,
   run: ChatRun,
   state: {
     deadlineAt: number;
+    deadlineMs: number;
     signal: AbortSignal | undefined;
     lastFailure: Failure | undefined;
     terminal: RotorError | undefined;
     needs: RequestNeeds;
+    exclude: Set<string>;
+    rateLimitedHere: Set<string>;
   },
 ): Promise<void> {
-  const { clock, options } = ctx;
+  const { clock, options, engine } = ctx;
   const now = clock.now();
-  const skipped = acquisition.skipped;
-  if (acquisition.retryAtMs === undefined && !acquisition.busy) {
+  const skipped = acquisition.skipped.map((s) =>
+    s.reason === 'already_tried' && state.rateLimitedHere.has(s.model)
+      ? (engine.unavailability(s.model, state.needs) ?? s)
+      : s,
+  );
+  let retryAtMs: number | undefined;
+  for (const s of skipped)
+    if (s.untilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? s.untilMs, s.untilMs);
+  if (retryAtMs === undefined && !acquisition.busy) {
     throw noCandidate(run.attempts, skipped, state.lastFailure, state.terminal, now);
   }
-  const waitUntil = acquisition.busy
-    ? Math.min(acquisition.retryAtMs ?? Number.POSITIVE_INFINITY, now + options.busyPollMs)
-    : (acquisition.retryAtMs as number);
+  const polling = acquisition.busy && (retryAtMs === undefined || retryAtMs > now + options.busyPollMs);
+  const waitUntil = polling ? now + options.busyPollMs : (retryAtMs as number);
   const waitMs = Math.max(0, waitUntil - now);
   const fitsDeadline = waitUntil < state.deadlineAt;
   const fitsQueue = run.waitedMs + waitMs <= options.maxQueueWaitMs;
-  if (!fitsDeadline || !fitsQueue) throw unavailable(run.attempts, skipped, waitUntil - now, now);
+  if (!fitsDeadline || !fitsQueue) throw unavailable(run.attempts, skipped, waitMs, now, state.deadlineMs);
+  // Polling for a busy probe or slow-start slot is not a retry; waiting to try again after a failure is.
+  if (!polling && attemptsMade(run.attempts) > 0 && !ctx.budget.tryRetry()) {
+    throw unavailable(
+      run.attempts,
+      skipped,
+      waitMs,
+      now,
+      state.deadlineMs,
+      'and the retry budget allows no more waiting now (the rotation as a whole is failing)',
+    );
+  }
   await sleep(clock, waitMs, state.signal, run);
   run.waitedMs += waitMs;
+  if (!polling) {
+    for (const m of state.rateLimitedHere) state.exclude.delete(m);
+    state.rateLimitedHere.clear();
+  }
+}
+
+/**
+ * The attempt cap is reached. If every failure was a rate limit, that is what the client hears —
+ * 429 with the earliest recovery — never a 502; otherwise the models really failed: 502.
+ */
+function capReached(
+  ctx: LoopContext,
+  order: readonly string[],
+  needs: RequestNeeds,
+  run: ChatRun,
+  lastFailure: Failure | undefined,
+  failuresSeen: { rateLimit: number; other: number },
+  limits: { maxAttempts: number; deadlineMs: number },
+): RotorError {
+  const why = `the attempt cap (${limits.maxAttempts}) was reached`;
+  if (failuresSeen.other > 0 || failuresSeen.rateLimit === 0)
+    return exhausted(run.attempts, lastFailure, why);
+  const now = ctx.clock.now();
+  const skipped: SkipReason[] = [];
+  let retryAtMs: number | undefined;
+  for (const m of order) {
+    const gap = ctx.engine.unavailability(m, needs);
+    if (!gap) continue;
+    skipped.push(gap);
+    if (gap.untilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? gap.untilMs, gap.untilMs);
+  }
+  const retryAfterMs = retryAtMs === undefined ? 1000 : retryAtMs - now;
+  return unavailable(
+    run.attempts,
+    skipped.length > 0 ? skipped : [],
+    retryAfterMs,
+    now,
+    limits.deadlineMs,
+    `(${why})`,
+  );
 }
 
 async function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined, run: ChatRun): Promise<void> {

@@ -9,7 +9,12 @@ describe('rotor options', () => {
     expect(o.upstreams).toEqual([{ id: 'openrouter', baseUrl: 'https://openrouter.ai/api/v1' }]);
     expect(o).toMatchObject({ deadlineMs: 120_000, maxQueueWaitMs: 60_000, sameModelRetryDelayMs: 250 });
     expect(o.timeouts).toEqual({ connectMs: 10_000, firstTokenMs: 30_000, idleMs: 30_000 });
-    expect(o.retryBudget).toEqual({ maxTokens: 100, tokenRatio: 0.1 });
+    expect(o.retryBudget).toEqual({
+      percentOfRequests: 20,
+      minRetriesPerSecond: 10,
+      windowMs: 10_000,
+      enabled: true,
+    });
     expect(o.engine.retry.maxRetries).toBe(5);
   });
 

@@ -10,7 +10,7 @@ import { type Clock, systemClock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
 import type { MetricsSnapshot } from '../engine/metrics-snapshot.js';
 import { type Random, systemRandom } from '../engine/random.js';
-import { RetryBudget } from '../engine/retry-budget.js';
+import { RetryBudget, type RetryBudgetStatus } from '../engine/retry-budget.js';
 import { RotationEngine } from '../engine/rotation-engine.js';
 import { SEED_ROTATION_ORDER } from '../engine/seed-defaults.js';
 import { type AttemptRecord, InvalidRequestError } from '../errors.js';
@@ -50,8 +50,8 @@ export interface RotorStatus {
   upstreams: Array<{ id: string; baseUrl: string; hasKey: boolean }>;
   metrics: MetricsSnapshot;
   events: readonly EngineEvent[];
-  /** The retry throttle: tokens left of `maxTokens`; retries stop while half or fewer remain. */
-  retryBudget: { tokens: number; maxTokens: number; retriesAllowed: boolean };
+  /** The retry budget: retries left (`tokens`) of those the window allows (`maxTokens`), and refusals. */
+  retryBudget: RetryBudgetStatus;
 }
 
 export interface Rotor {
@@ -102,6 +102,7 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
       account: upstream,
       ...(m.free === undefined ? {} : { free: m.free }),
       ...(m.contextLength === undefined ? {} : { contextLength: m.contextLength }),
+      ...(m.maxOutputTokens === undefined ? {} : { maxOutputTokens: m.maxOutputTokens }),
       ...(m.tools === undefined ? {} : { tools: m.tools }),
       ...(m.vision === undefined ? {} : { vision: m.vision }),
       ...(m.systemPrompt === undefined ? {} : { systemPrompt: m.systemPrompt }),
@@ -121,7 +122,7 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
     clock,
     random,
     options,
-    budget: new RetryBudget(options.retryBudget),
+    budget: new RetryBudget(options.retryBudget, () => clock.now()),
     upstreamFor: (model) => upstreams.get(modelUpstream.get(model) ?? defaultUpstream.id) ?? defaultUpstream,
     coordinator: deps.coordinator,
   };
@@ -166,11 +167,7 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
         })),
         metrics: engine.metrics(),
         events: engine.recentEvents(),
-        retryBudget: {
-          tokens: ctx.budget.tokens,
-          maxTokens: ctx.budget.options.maxTokens,
-          retriesAllowed: ctx.budget.allowsRetry(),
-        },
+        retryBudget: ctx.budget.status(),
       };
     },
     async close() {

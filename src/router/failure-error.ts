@@ -45,11 +45,14 @@ export function errorForFailure(failure: Failure, attempts: AttemptRecord[], now
     case 'credits':
       return new InsufficientCreditsError(failure.message, { ...options, code: 'insufficient_credits' });
     case 'rate_limit': {
-      const retryAfterMs = retryAfter(failure, nowMs);
+      // Without a hint, the first backoff step: a 429 always says when to come back.
+      const retryAfterMs = retryAfter(failure, nowMs) ?? 1000;
+      const quota = failure.scope !== 'model';
       return new RateLimitError(failure.message, {
         ...options,
-        code: 'rate_limit_exceeded',
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+        code: quota ? 'quota_exhausted' : 'rate_limit_exceeded',
+        retryAfterMs,
+        ...(quota && failure.scope === 'account_day' ? { shouldRetry: false } : {}),
       });
     }
     default:

@@ -61,27 +61,46 @@ export function noCandidate(
   });
 }
 
-/** Candidates exist but none frees up in time: 429 when the account's quota is the cause, else 503. */
+/**
+ * Candidates exist but none frees up in time (or the retry budget refuses the wait): 429 when rate
+ * limits are the cause — `quota_exhausted` for the account's quota, `rate_limit_exceeded` for the
+ * models' own limits — else 503; `Retry-After` is the earliest recovery. A wait longer than the
+ * request's own deadline, or a spent quota, also says `x-should-retry: false`: a client that
+ * sleeps out a 19-hour Retry-After by itself is worse off than one that is told.
+ */
 export function unavailable(
   attempts: AttemptRecord[],
   skipped: SkipReason[],
   retryAfterMs: number,
   nowMs: number,
+  deadlineMs: number,
+  why = 'for longer than this request can wait',
 ): RotorError {
   const temporary = skipped.filter((s) => s.untilMs !== undefined);
-  const options = { attempts: attempts, skipped, retryAfterMs: Math.max(0, retryAfterMs) };
+  const options = {
+    attempts: attempts,
+    skipped,
+    retryAfterMs: Math.max(0, retryAfterMs),
+    ...(retryAfterMs > deadlineMs ? { shouldRetry: false } : {}),
+  };
   if (temporary.length > 0 && temporary.every((s) => ACCOUNT_REASONS.has(s.reason))) {
     const first = temporary[0]!;
     const resetMs = Math.min(...temporary.map((s) => s.untilMs as number));
     return new RateLimitError(
       `The upstream account's free-model quota is spent (${first.detail ?? first.reason}); it resets at ${new Date(resetMs).toISOString()} (in ${formatDuration(resetMs - nowMs)}).`,
-      { ...options, code: 'quota_exhausted' },
+      { ...options, code: 'quota_exhausted', shouldRetry: false },
     );
   }
-  return new NoModelAvailableError(
-    `Every model is unavailable for longer than this request can wait: ${summarise(skipped)}`,
-    { ...options, code: 'no_model_available' },
-  );
+  if (temporary.length > 0 && temporary.every((s) => s.rateLimit)) {
+    return new RateLimitError(
+      `Every model is rate-limited ${why}: ${summarise(skipped)}. The first is expected back in ${formatDuration(retryAfterMs)}.`,
+      { ...options, code: 'rate_limit_exceeded' },
+    );
+  }
+  return new NoModelAvailableError(`Every model is unavailable ${why}: ${summarise(skipped)}`, {
+    ...options,
+    code: 'no_model_available',
+  });
 }
 
 export function exhausted(

@@ -28,6 +28,8 @@ export const modelSchema = z.object({
   free: z.boolean().optional(),
   /** Context window, tokens. */
   contextLength: z.number().int().positive().optional(),
+  /** Longest answer, tokens: a client's `max_tokens` above it is lowered for this model. */
+  maxOutputTokens: z.number().int().positive().optional(),
   tools: z.boolean().optional(),
   vision: z.boolean().optional(),
   systemPrompt: z.boolean().optional(),
@@ -40,6 +42,23 @@ export const timeoutsSchema = z.object({
   firstTokenMs: z.number().int().positive().default(30_000),
   /** Longest silence between two chunks once streaming, ms. */
   idleMs: z.number().int().positive().default(30_000),
+});
+
+/**
+ * The retry budget (Finagle-style; see README "Budgets"). Limits *retries* — a same-model retry,
+ * or waiting for a model to recover after the request has failed — to `percentOfRequests` % of
+ * client requests plus `minRetriesPerSecond`, over a sliding `windowMs`. Failover to another
+ * available model is not a retry and never asks it. `enabled: false` allows every retry.
+ */
+export const retryBudgetSchema = z.strictObject({
+  /** Retries as a share of client requests in the window, percent. Default 20. */
+  percentOfRequests: z.number().min(0).max(1000).default(20),
+  /** Retries always allowed per second, whatever the traffic. Default 10. */
+  minRetriesPerSecond: z.number().min(0).default(10),
+  /** How long a request's deposit counts, ms (whole seconds). Default 10,000. */
+  windowMs: z.number().int().min(1000).max(600_000).default(10_000),
+  /** Default true. */
+  enabled: z.boolean().default(true),
 });
 
 export const rotorOptionsSchema = z.object({
@@ -62,18 +81,8 @@ export const rotorOptionsSchema = z.object({
   busyPollMs: z.number().int().positive().default(50),
   /** One same-model retry after a first transient error (5xx, reset), after about this long, ms (±20 %). */
   sameModelRetryDelayMs: z.number().int().min(0).default(250),
-  /**
-   * Retry throttle (gRPC-style token bucket): each failed attempt costs a token, each success
-   * regains `tokenRatio`; retries stop while half or fewer remain. 100 tokens let normal rotation
-   * through rate-limited models run freely while a storm drains the bucket within ~50 failed
-   * attempts, after which each request makes one attempt. `maxTokens` 0 disables it.
-   */
-  retryBudget: z
-    .object({
-      maxTokens: z.number().min(0).default(100),
-      tokenRatio: z.number().min(0).default(0.1),
-    })
-    .default({ maxTokens: 100, tokenRatio: 0.1 }),
+  /** The retry budget (see `retryBudgetSchema`). */
+  retryBudget: retryBudgetSchema.default(retryBudgetSchema.parse({})),
 });
 
 export type RotorOptionsInput = z.input<typeof rotorOptionsSchema>;

@@ -13,18 +13,31 @@ export function hasContent(chunk: ChatCompletionChunk): boolean {
   return false;
 }
 
-/** The in-band error that ends a committed stream, in OpenRouter's own shape. */
-export function errorChunk(failure: Failure, model: string, nowMs: number): ChatCompletionChunk {
+/** The in-band error that ends a committed stream, in OpenRouter's own shape, with the stream's own id. */
+export function errorChunk(
+  failure: Failure,
+  model: string,
+  nowMs: number,
+  streamId?: string,
+): ChatCompletionChunk {
   return {
-    id: `rotor-error-${nowMs}`,
+    id: streamId ?? `rotor-error-${nowMs}`,
     object: 'chat.completion.chunk',
     created: Math.floor(nowMs / 1000),
     model,
     choices: [{ index: 0, delta: { content: '' }, finish_reason: 'error' }],
     error: {
-      code: failure.status ?? 502,
+      code: errorCode(failure),
       message: `The upstream failed after the answer had started (${failure.kind}): ${failure.message}. The answer above is incomplete.`,
       metadata: { error_type: failure.kind },
     },
   };
+}
+
+/** An HTTP-style error code for the in-band error: the upstream's own when it is one (never 200). */
+export function errorCode(failure: Failure): number {
+  if (failure.status !== undefined && failure.status >= 400) return failure.status;
+  if (failure.kind === 'timeout') return 504;
+  if (failure.kind === 'rate_limit') return 429;
+  return 502;
 }

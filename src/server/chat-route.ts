@@ -103,9 +103,11 @@ async function pipeStream(
     'x-rotor-attempts': String(first.done ? made : made + 1),
   });
   let failed = false;
+  let streamId: string | undefined;
   try {
     for (let r = first; !r.done; r = await iterator.next()) {
       const batch = r.value;
+      streamId ??= batch[0]?.id;
       let text = '';
       for (let i = 0; i < batch.length; i++) {
         const chunk = batch[i]!;
@@ -123,8 +125,10 @@ async function pipeStream(
     if (!res.destroyed) {
       const reason = signal.aborted && signal.reason instanceof RotorError ? signal.reason : err;
       const message = reason instanceof Error ? reason.message : 'stream failed';
+      const code = reason instanceof RotorError ? reason.status : 500;
+      const chunk = { id: streamId, object: 'chat.completion.chunk', error: { message, code } };
       res.write(
-        `data: ${JSON.stringify({ error: { message, code: reason instanceof RotorError ? reason.status : 500 }, choices: [{ index: 0, delta: {}, finish_reason: 'error' }] })}\n\n`,
+        `data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta: {}, finish_reason: 'error' }] })}\n\n`,
       );
     }
   }

@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { issueLines } from '../describe-value.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
-import { timeoutsSchema } from '../router/rotor-options.js';
+import { retryBudgetSchema, timeoutsSchema } from '../router/rotor-options.js';
 import { parseStoreUrl } from '../store/parse-store-url.js';
 
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
@@ -82,6 +82,8 @@ export const gatewayConfigSchema = z.strictObject({
   /** Longest a request may queue for a model or the account quota, ms. */
   maxQueueWaitMs: z.number().int().min(0).default(60_000),
   timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+  /** Retries (same-model, or waiting after a failure) as a share of requests; see README "Budgets". */
+  retryBudget: retryBudgetSchema.default(retryBudgetSchema.parse({})),
   engine: engineOptionsSchema
     .omit({ rotationOrder: true })
     .default(engineOptionsSchema.omit({ rotationOrder: true }).parse({})),

@@ -125,6 +125,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       timeouts: config.timeouts,
       deadlineMs: config.deadlineMs,
       maxQueueWaitMs: config.maxQueueWaitMs,
+      retryBudget: config.retryBudget,
     },
     {
       ...(deps.clock ? { clock: deps.clock } : {}),

@@ -14,7 +14,8 @@ import {
   planAnswer,
 } from './answer-plan.js';
 import type { AttemptOutcome, AttemptRecord } from './attempt-log.js';
-import { completionBody, contentChunks, finalChunk, usageChunk } from './completion-bodies.js';
+import { completionBody, contentChunks, finalChunk, roleChunk, usageChunk } from './completion-bodies.js';
+import { errorLatencyMs } from './error-latency.js';
 import type { ScheduledFault } from './fault-schedule.js';
 import { abortOnClose, bearerToken, sendJson, sendRawJson, waitForAbort } from './http-util.js';
 import * as bodies from './openrouter-bodies.js';
@@ -72,10 +73,16 @@ export async function handleChat(
   };
   state.log.add(attempt);
 
-  const reply = (outcome: AttemptOutcome, response: bodies.SimResponse): void => {
+  // Errors take time, as real ones do (a provider's 5xx comes after it tried): without it,
+  // concurrent failures never overlap and a gateway's handling of a burst is never exercised.
+  const reply = (outcome: AttemptOutcome, response: bodies.SimResponse): void | Promise<void> => {
     attempt.outcome = outcome;
     attempt.status = response.status;
-    sendJson(res, response.status, response.body, response.headers);
+    const delayMs = errorLatencyMs(outcome) * state.latencyScale;
+    if (delayMs <= 0) return sendJson(res, response.status, response.body, response.headers);
+    return delayed(state, res, delayMs, () =>
+      sendJson(res, response.status, response.body, response.headers),
+    );
   };
 
   const key = bearerToken(req);
@@ -150,10 +157,13 @@ export async function handleChat(
         const refusal = { unit: fault.per, limit: fault.limit, resetMs: windowEndMs(fault.per, nowMs) };
         return reply(fault.kind, bodies.modelCap(model.id, model.canonicalSlug, refusal));
       }
-      case 'connection_reset':
+      case 'connection_reset': {
         attempt.status = null;
-        req.socket.destroy();
+        const delayMs = errorLatencyMs('connection_reset') * state.latencyScale;
+        if (delayMs <= 0) req.socket.destroy();
+        else return delayed(state, res, delayMs, () => req.socket.destroy());
         return;
+      }
       case 'no_response':
         attempt.status = null;
         return waitForAbort(abortOnClose(res));
@@ -187,6 +197,23 @@ export async function handleChat(
   };
   if (stream) return playStream(res, streamScript(state, model, meta, plan, delivery), state.clock);
   return answerWhole(state, res, model, meta, plan, delivery);
+}
+
+/** Run `then` after `delayMs` of simulated time, unless the client leaves first. */
+async function delayed(
+  state: SimState,
+  res: ServerResponse,
+  delayMs: number,
+  then: () => void,
+): Promise<void> {
+  const signal = abortOnClose(res);
+  try {
+    await state.clock.sleep(delayMs, signal);
+  } catch (err) {
+    if (signal.aborted) return;
+    throw err;
+  }
+  then();
 }
 
 /** Time to first token and gap between tokens for this model at the current scale, ms. */
@@ -226,31 +253,41 @@ function streamScript(
   fault: DeliveryFault | undefined,
 ): StreamScript {
   const content = contentChunks(meta, plan).map(dataEvent);
+  // Streams open with a role-only chunk (no content), as OpenRouter's do.
+  const role = dataEvent(roleChunk(meta));
   const { firstTokenMs, gapMs } = pacing(state, model, fault);
   const script: StreamScript = {
-    events: [...content, dataEvent(finalChunk(meta, plan)), dataEvent(usageChunk(meta, plan)), DONE_EVENT],
+    events: [
+      role,
+      ...content,
+      dataEvent(finalChunk(meta, plan)),
+      dataEvent(usageChunk(meta, plan)),
+      DONE_EVENT,
+    ],
     firstEventDelayMs: firstTokenMs,
     gapMs,
-    pacedEvents: content.length,
+    pacedEvents: content.length + 1,
+    leadEvents: 1,
     ending: 'end',
   };
   if (!fault) return script;
+  // `afterChunks` counts content chunks; the role chunk comes before them all.
   const after = 'afterChunks' in fault ? Math.min(fault.afterChunks, content.length) : 0;
   switch (fault.kind) {
     case 'missing_done':
       script.events.pop();
       break;
     case 'stream_cut':
-      script.events = content.slice(0, after);
+      script.events = [role, ...content.slice(0, after)];
       script.ending = fault.abrupt ? 'destroy' : 'end';
       break;
     case 'stream_stall':
-      script.stall = { beforeIndex: after, ms: fault.stallMs ?? Infinity };
+      script.stall = { beforeIndex: after + 1, ms: fault.stallMs ?? Infinity };
       break;
     case 'malformed_chunk':
       // A chunk cut off inside its JSON, as a proxy that drops bytes would deliver it.
       script.events.splice(
-        after,
+        after + 1,
         0,
         `data: {"id":"${meta.id}","object":"chat.completion.chunk","created":${meta.created},"choices":[{"index":0,"delta":{"content":"\n\n`,
       );
@@ -258,10 +295,11 @@ function streamScript(
     case 'midstream_error':
     case 'error_in_200':
       script.events = [
+        role,
         ...content.slice(0, after),
         dataEvent(bodies.midstreamErrorChunk(meta, inBandError(fault, meta.provider))),
       ];
-      script.pacedEvents = after;
+      script.pacedEvents = after + 1;
       break;
   }
   return script;

@@ -85,6 +85,14 @@ export function contentChunks(meta: GenerationMeta, plan: AnswerPlan): Record<st
   );
 }
 
+/**
+ * The role-only chunk a stream opens with, as OpenRouter's do: no content yet. A gateway that
+ * commits its answer on this chunk rather than the first content has committed to nothing.
+ */
+export function roleChunk(meta: GenerationMeta): Record<string, unknown> {
+  return chunk(meta, [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+}
+
 /** The chunk that closes the answer with its `finish_reason`. */
 export function finalChunk(meta: GenerationMeta, plan: AnswerPlan): Record<string, unknown> {
   const finishReason = finishReasonOf(plan);

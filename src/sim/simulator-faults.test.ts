@@ -262,7 +262,8 @@ describe('stream faults', () => {
     const data = events.filter((e) => e.type === 'data');
     const broken = data.filter((e) => e.type === 'data' && !e.json && e.raw !== '[DONE]');
     expect(broken).toHaveLength(1);
-    expect(data[1]).toBe(broken[0]);
+    // data[0] is the role-only opening chunk, data[1] the first token; the broken chunk follows it.
+    expect(data[2]).toBe(broken[0]);
     expect(contentOf(events)).toHaveLength(8);
     expect(data.at(-1)).toEqual({ type: 'data', raw: '[DONE]' });
   });
@@ -298,8 +299,9 @@ describe('stream faults', () => {
     ]);
     const { events } = await chatStream(s.url, ask(MODEL));
     const chunks = dataJson(events);
-    expect(chunks).toHaveLength(1);
-    expect(chunks[0].error).toEqual({ code: 'server_error', message: 'Internal server error' });
+    expect(chunks).toHaveLength(2);
+    expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: '' });
+    expect(chunks[1].error).toEqual({ code: 'server_error', message: 'Internal server error' });
   });
 
   it('answers 200 with an error body instead of choices', async () => {

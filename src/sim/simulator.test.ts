@@ -64,7 +64,7 @@ describe('simulator endpoints over a real socket', () => {
     expect(json.model).toBe(PRIMARY);
   });
 
-  it('streams a keep-alive comment, deltas, a final chunk, one usage chunk, then [DONE]', async () => {
+  it('streams a keep-alive comment, a role-only chunk, deltas, a final chunk, one usage chunk, then [DONE]', async () => {
     const { status, headers, events } = await chatStream(sim.url, ask(PRIMARY));
     expect(status).toBe(200);
     expect(headers.get('content-type')).toBe('text/event-stream');
@@ -77,7 +77,11 @@ describe('simulator endpoints over a real socket', () => {
     expect(usage.usage.total_tokens).toBe(usage.usage.prompt_tokens + usage.usage.completion_tokens);
     const final = chunks.at(-2);
     expect(final.choices[0].finish_reason).toBe('stop');
-    const content = chunks.slice(0, -2);
+    // Opens with a role-only chunk and no content, as OpenRouter's streams do.
+    expect(chunks[0].choices).toEqual([
+      { index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null },
+    ]);
+    const content = chunks.slice(1, -2);
     expect(content).toHaveLength(8);
     for (const chunk of content) expect(chunk.choices[0].finish_reason).toBeNull();
     expect(content[0].choices[0].delta.role).toBe('assistant');

@@ -30,6 +30,8 @@ export interface StreamScript {
   /** Wait after each of the first `pacedEvents` events (the tokens), ms. */
   gapMs: number;
   pacedEvents: number;
+  /** Events at the head sent with the next one, without a gap (the role-only opening chunk). */
+  leadEvents?: number;
   /** Silent pause before `events[beforeIndex]`; `ms: Infinity` waits until the client leaves. */
   stall?: { beforeIndex: number; ms: number };
   /** End the body cleanly, or destroy the socket (an abrupt cut). */
@@ -70,7 +72,8 @@ export async function playStream(res: ServerResponse, script: StreamScript, cloc
       }
       if (i === events.length - 1) return finish(res, events[i]!, script.ending);
       res.write(events[i]!);
-      if (i < script.pacedEvents - 1 && script.gapMs > 0) await clock.sleep(script.gapMs, signal);
+      if (i >= (script.leadEvents ?? 0) && i < script.pacedEvents - 1 && script.gapMs > 0)
+        await clock.sleep(script.gapMs, signal);
     }
     finish(res, '', script.ending);
   } catch (err) {

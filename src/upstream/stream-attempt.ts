@@ -231,12 +231,17 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
       setImmediate(this.onDoneGrace);
       return;
     }
+    // A stream that delivered its finish_reason and then closed cleanly is complete: the answer
+    // is whole, only the terminator is missing (some providers never send it). Without a finish
+    // reason the answer may be cut anywhere: that is a failure.
+    if (this.sawFinish) {
+      this.finish({ kind: 'done' });
+      return;
+    }
     this.fail({
       kind: 'server_error',
       status: 200,
-      message: this.sawFinish
-        ? 'Upstream stream ended without [DONE]'
-        : 'Upstream stream ended without [DONE] and without a finish_reason',
+      message: 'Upstream stream ended without a finish_reason (the answer is incomplete)',
     });
   };
 

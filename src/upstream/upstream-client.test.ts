@@ -366,14 +366,22 @@ describe('UpstreamClient.openStream: every error fixture over a real socket', ()
 });
 
 describe('UpstreamClient.openStream: stream faults', () => {
-  it('a stream cut without [DONE] is a server error after content', async () => {
-    server = await startServer(writeStream(HAPPY_STREAM.slice(0, 4)));
+  it('a stream that delivered its finish_reason and usage, then closed without [DONE], is complete', async () => {
+    server = await startServer(writeStream(HAPPY_STREAM.slice(0, 5)));
     const { chunks, error } = await collectUntilError(await client.openStream(request(server)));
-    expect(chunks).toHaveLength(3);
+    expect(error).toBeUndefined();
+    expect(chunks).toHaveLength(4);
+    expect(chunks[2]?.choices[0]?.finish_reason).toBe('stop');
+  });
+
+  it('a stream cut before any finish_reason is a server error after content', async () => {
+    server = await startServer(writeStream(HAPPY_STREAM.slice(0, 3)));
+    const { chunks, error } = await collectUntilError(await client.openStream(request(server)));
+    expect(chunks).toHaveLength(2);
     const f = asFailure(error);
     expect(f.failure).toMatchObject({
       kind: 'server_error',
-      message: 'Upstream stream ended without [DONE]',
+      message: 'Upstream stream ended without a finish_reason (the answer is incomplete)',
     });
     expect(f.afterContent).toBe(true);
   });
