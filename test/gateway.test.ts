@@ -138,15 +138,19 @@ describe('typed errors for quota and outage', () => {
     }
   });
 
-  it('every model failing gives a 5xx with the attempts listed, within the attempt cap', async () => {
+  it('every model failing gives a 503 with Retry-After and the attempts listed, within the attempt cap', async () => {
     const f = await gatewayWithSimulator({
       scenario: { faults: [{ model: '*', kind: 'server_error', status: 503 }] },
     });
     try {
       const res = await postJson(`${f.baseURL}/chat/completions`, hello);
-      expect(res.status).toBe(502);
-      const body = (await res.json()) as { error: { type: string; rotor: { attempts: unknown[] } } };
-      expect(body.error.type).toBe('upstream_error');
+      expect(res.status).toBe(503);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      const body = (await res.json()) as {
+        error: { type: string; code: string; rotor: { attempts: unknown[] } };
+      };
+      expect(body.error.type).toBe('service_unavailable');
+      expect(body.error.code).toBe('no_model_available');
       expect(body.error.rotor.attempts).toHaveLength(6);
       expect(f.sim.attempts()).toHaveLength(6);
     } finally {

@@ -13,7 +13,7 @@ import { forgetRawChunkText } from '../chat/raw-chunk-text.js';
 import { requestNeeds } from '../chat/request-needs.js';
 import type { Clock } from '../engine/clock.js';
 import type { Acquisition, Lease, RequestNeeds } from '../engine/engine-types.js';
-import type { Failure } from '../engine/failure.js';
+import { type Failure, isTransientModelFault } from '../engine/failure.js';
 import type { Random } from '../engine/random.js';
 import type { RetryBudget } from '../engine/retry-budget.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
@@ -21,6 +21,8 @@ import {
   type AttemptRecord,
   CancelledError,
   InvalidRequestError,
+  NoModelAvailableError,
+  RateLimitError,
   type RotorError,
   type SkipReason,
 } from '../errors.js';
@@ -30,7 +32,7 @@ import { UpstreamFailure } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { AdmissionVerdict, AttemptCoordinator } from './attempt-coordinator.js';
 import { errorForFailure } from './failure-error.js';
-import { deadlineError, exhausted, noCandidate, unavailable } from './loop-errors.js';
+import { deadlineError, noCandidate, unavailable } from './loop-errors.js';
 import { clampOutput, outputLimit, readContextReport } from './output-limit.js';
 import { requestOrder } from './request-order.js';
 import type { RotorOptions } from './rotor-options.js';
@@ -134,7 +136,14 @@ export async function* runChatBatches(
       if (clock.now() >= deadlineAt) throw deadlineError(run.attempts, deadlineMs, lastFailure);
       const made = attemptsMade(run.attempts);
       if (made >= maxAttempts)
-        throw capReached(ctx, order, needs, run, lastFailure, failuresSeen, { maxAttempts, deadlineMs });
+        throw endOfRequest(
+          ctx,
+          order,
+          needs,
+          run,
+          { lastFailure, terminal, failuresSeen, deadlineMs },
+          `the attempt cap (${maxAttempts}) was reached`,
+        );
 
       const candidates = retryFirst ? [retryFirst, ...order.filter((m) => m !== retryFirst)] : order;
       retryFirst = undefined;
@@ -156,6 +165,8 @@ export async function* runChatBatches(
           needs,
           exclude,
           rateLimitedHere,
+          order,
+          failuresSeen,
         });
         continue;
       }
@@ -469,6 +480,8 @@ async function waitForAvailability(
     needs: RequestNeeds;
     exclude: Set<string>;
     rateLimitedHere: Set<string>;
+    order: readonly string[];
+    failuresSeen: { rateLimit: number; other: number };
   },
 ): Promise<void> {
   const { clock, options, engine } = ctx;
@@ -482,7 +495,7 @@ async function waitForAvailability(
   for (const s of skipped)
     if (s.untilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? s.untilMs, s.untilMs);
   if (retryAtMs === undefined && !acquisition.busy) {
-    throw noCandidate(run.attempts, skipped, state.lastFailure, state.terminal, now);
+    throw endOfRequest(ctx, state.order, state.needs, run, { ...state, skipped }, 'every model was tried');
   }
   const polling = acquisition.busy && (retryAtMs === undefined || retryAtMs > now + options.busyPollMs);
   const waitUntil = polling ? now + options.busyPollMs : (retryAtMs as number);
@@ -510,22 +523,32 @@ async function waitForAvailability(
 }
 
 /**
- * The attempt cap is reached. If every failure was a rate limit, that is what the client hears —
- * 429 with the earliest recovery — never a 502; otherwise the models really failed: 502.
+ * The request ends without an answer: the attempt cap is reached, or every candidate has failed
+ * for it or is out. What the client hears is what happened — never a bare 502 for rate limits:
+ * 429 when rate limits were the cause, 503 when the models are failing (cooling or broken), each
+ * with `Retry-After` = the earliest recovery and every model's reason; a request-shaped failure
+ * (context, features, auth) as itself.
  */
-function capReached(
+function endOfRequest(
   ctx: LoopContext,
   order: readonly string[],
   needs: RequestNeeds,
   run: ChatRun,
-  lastFailure: Failure | undefined,
-  failuresSeen: { rateLimit: number; other: number },
-  limits: { maxAttempts: number; deadlineMs: number },
+  state: {
+    lastFailure: Failure | undefined;
+    terminal: RotorError | undefined;
+    failuresSeen: { rateLimit: number; other: number };
+    deadlineMs: number;
+    skipped?: SkipReason[];
+  },
+  why: string,
 ): RotorError {
-  const why = `the attempt cap (${limits.maxAttempts}) was reached`;
-  if (failuresSeen.other > 0 || failuresSeen.rateLimit === 0)
-    return exhausted(run.attempts, lastFailure, why);
+  const { lastFailure, failuresSeen } = state;
   const now = ctx.clock.now();
+  const transient =
+    lastFailure === undefined || lastFailure.kind === 'rate_limit' || isTransientModelFault(lastFailure);
+  if (state.terminal || !transient || failuresSeen.rateLimit + failuresSeen.other === 0)
+    return noCandidate(run.attempts, state.skipped ?? [], lastFailure, state.terminal, now);
   const skipped: SkipReason[] = [];
   let retryAtMs: number | undefined;
   for (const m of order) {
@@ -534,15 +557,24 @@ function capReached(
     skipped.push(gap);
     if (gap.untilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? gap.untilMs, gap.untilMs);
   }
-  const retryAfterMs = retryAtMs === undefined ? 1000 : retryAtMs - now;
-  return unavailable(
-    run.attempts,
-    skipped.length > 0 ? skipped : [],
+  const retryAfterMs = retryAtMs === undefined ? 1000 : Math.max(0, retryAtMs - now);
+  const byRateLimits = failuresSeen.other === 0;
+  const options = {
+    attempts: run.attempts,
+    skipped,
     retryAfterMs,
-    now,
-    limits.deadlineMs,
-    `(${why})`,
-  );
+    ...(retryAfterMs > state.deadlineMs ? { shouldRetry: false } : {}),
+  };
+  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
+  if (byRateLimits)
+    return new RateLimitError(`Every model tried is rate-limited (${why}).${last}`, {
+      ...options,
+      code: 'rate_limit_exceeded',
+    });
+  return new NoModelAvailableError(`No model answered (${why}); the models tried are failing.${last}`, {
+    ...options,
+    code: 'no_model_available',
+  });
 }
 
 async function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined, run: ChatRun): Promise<void> {

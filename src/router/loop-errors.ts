@@ -11,7 +11,6 @@ import {
   RateLimitError,
   type RotorError,
   type SkipReason,
-  UpstreamError,
   UpstreamRequestError,
 } from '../errors.js';
 import { errorForFailure } from './failure-error.js';
@@ -100,18 +99,6 @@ export function unavailable(
   return new NoModelAvailableError(`Every model is unavailable ${why}: ${summarise(skipped)}`, {
     ...options,
     code: 'no_model_available',
-  });
-}
-
-export function exhausted(
-  attempts: AttemptRecord[],
-  lastFailure: Failure | undefined,
-  why: string,
-): RotorError {
-  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
-  return new UpstreamError(`No model answered: ${why}.${last}`, {
-    attempts: attempts,
-    code: 'upstream_failed',
   });
 }
 

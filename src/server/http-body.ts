@@ -80,8 +80,9 @@ export function sendJson(
 /** Send any thrown value as an OpenAI-shaped error (the one mapping lives in `toWireError`). */
 export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): number {
   const wire = toWireError(err);
-  // 499 is not a real status a client can receive; the client is gone anyway.
-  const status = wire.status === 499 ? 400 : wire.status;
+  // 499 (client closed request, as nginx logs it): the client is gone and hears nothing, but the
+  // status is what logs and metrics record — a cancelled request is not a 400 of the client's.
+  const status = wire.status;
   if (res.headersSent) {
     res.end();
     return status;
