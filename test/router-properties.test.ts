@@ -12,10 +12,10 @@ import type { ChatCompletionChunk, ChunkDelta } from '../src/chat/chat-types.js'
 import { ManualClock } from '../src/engine/clock.js';
 import type { Failure } from '../src/engine/failure.js';
 import { seededRandom } from '../src/engine/random.js';
-import { RateLimitError, RotorError } from '../src/errors.js';
+import { RateLimitError, RotorError, toWireError } from '../src/errors.js';
 import { createRotor } from '../src/router/create-rotor.js';
 import type { RotorOptionsInput } from '../src/router/rotor-options.js';
-import { classifyHttpError } from '../src/upstream/classify.js';
+import { classifyBodyError, classifyHttpError } from '../src/upstream/classify.js';
 import {
   type ChatTransport,
   type TransportRequest,
@@ -163,77 +163,134 @@ describe('no retry storms', () => {
 
 describe('only the right errors rotate or count against a model', () => {
   const dir = join(sharedFixturesDir(), 'errors');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-  const synthetic: Array<[string, number, string]> = [
-    ['400 bad request', 400, '{"error":{"code":400,"message":"Invalid value for temperature"}}'],
+  /**
+   * What each answer must do, written down from OPENROUTER.md's table — never computed by the
+   * classifier under test: `client` goes back at once with that status and touches no health;
+   * `account_day` is one attempt then a 429 that says not to retry; `model_rate_limit` cools the
+   * primary and the second model answers; `transient` counts one failure and the next model
+   * answers; `no_penalty` rotates without touching health; `retired` retires the primary.
+   */
+  type Expect =
+    | { kind: 'client'; status: number }
+    | { kind: 'account_day' | 'model_rate_limit' | 'transient' | 'no_penalty' | 'retired' };
+  const fromFixtures: Array<[string, Expect]> = [
+    ['200-inband-upstream-429.json', { kind: 'model_rate_limit' }],
+    ['402-insufficient-credits.json', { kind: 'client', status: 402 }],
+    ['429-free-models-per-day.json', { kind: 'account_day' }],
+    ['429-generic-documented.json', { kind: 'model_rate_limit' }],
+    ['429-model-cap-qwen3-coder.json', { kind: 'model_rate_limit' }],
+    ['429-upstream-chutes.json', { kind: 'model_rate_limit' }],
+    ['429-upstream-venice-retry-after.json', { kind: 'model_rate_limit' }],
+  ];
+  const synthetic: Array<[string, number, string, Expect]> = [
+    [
+      '400 bad request',
+      400,
+      '{"error":{"code":400,"message":"Invalid value for temperature"}}',
+      { kind: 'client', status: 400 },
+    ],
     [
       '400 context length',
       400,
       '{"error":{"code":400,"message":"maximum context length is 8192","metadata":{"error_type":"context_length_exceeded"}}}',
+      { kind: 'no_penalty' },
     ],
-    ['401 invalid key', 401, '{"error":{"code":401,"message":"No auth credentials found"}}'],
+    [
+      '401 invalid key',
+      401,
+      '{"error":{"code":401,"message":"No auth credentials found"}}',
+      { kind: 'client', status: 401 },
+    ],
     [
       '403 moderation',
       403,
       '{"error":{"code":403,"message":"flagged","metadata":{"reasons":["harassment"]}}}',
+      { kind: 'client', status: 403 },
     ],
-    ['404 gone', 404, '{"error":{"code":404,"message":"No endpoints found for m/a:free."}}'],
-    ['413 too large', 413, '{"error":{"code":413,"message":"too large"}}'],
-    ['500', 500, '{"error":{"code":500,"message":"Internal Server Error"}}'],
-    ['502', 502, '{"error":{"code":502,"message":"Provider returned error"}}'],
-    ['503', 503, '{"error":{"code":503,"message":"No instances available"}}'],
+    [
+      '404 gone',
+      404,
+      '{"error":{"code":404,"message":"No endpoints found for m/a:free."}}',
+      { kind: 'retired' },
+    ],
+    ['413 too large', 413, '{"error":{"code":413,"message":"too large"}}', { kind: 'client', status: 413 }],
+    ['500', 500, '{"error":{"code":500,"message":"Internal Server Error"}}', { kind: 'transient' }],
+    ['502', 502, '{"error":{"code":502,"message":"Provider returned error"}}', { kind: 'transient' }],
+    ['503', 503, '{"error":{"code":503,"message":"No instances available"}}', { kind: 'transient' }],
   ];
-  const cases: Array<[string, number, string]> = [
-    ...files.map((f): [string, number, string] => {
+  it('every shipped error fixture has a written expectation', () => {
+    const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+    expect(files.sort()).toEqual(fromFixtures.map(([f]) => f).sort());
+  });
+  const cases: Array<[string, number, string, Expect]> = [
+    ...fromFixtures.map(([f, expected]): [string, number, string, Expect] => {
       const fixture = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { status: number; body: unknown };
-      return [f, fixture.status, JSON.stringify(fixture.body)];
+      return [f, fixture.status, JSON.stringify(fixture.body), expected];
     }),
     ...synthetic,
   ];
 
-  for (const [name, status, body] of cases) {
-    it(`${name}`, async () => {
+  for (const [name, status, body, expected] of cases) {
+    it(`${name} → ${expected.kind}`, async () => {
       let n = 0;
       const { clock, rotor } = rotorWith(
         (c) =>
           new ScriptedTransport(c, () => {
             n++;
             if (n > 1) return { ok: true, latencyMs: 10 };
-            return {
-              ok: false,
-              failure: classifyHttpError(status === 200 ? 502 : status, {}, body, c.now()),
-              latencyMs: 10,
-            };
+            const failure =
+              status === 200
+                ? classifyBodyError(JSON.parse(body), 200, c.now())!
+                : classifyHttpError(status, {}, body, c.now());
+            return { ok: false, failure, latencyMs: 10 };
           }),
       );
-      const failure = classifyHttpError(status === 200 ? 502 : status, {}, body, clock.now());
       const result = await drive(clock, rotor.chat(hello)).catch((e: unknown) => e);
       const primary = rotor.engine.metrics().models[0]!;
-      const clientFault =
-        failure.kind === 'request_error' || failure.kind === 'auth' || failure.kind === 'credits';
-      if (clientFault) {
-        // Returned at once, never retried, never held against the model.
-        expect(result).toBeInstanceOf(RotorError);
-        expect(n).toBe(1);
+      const untouched = () => {
         expect(primary.consecutiveFailures).toBe(0);
-        expect(primary.breakerState).toBe('closed');
-        expect(rotor.engine.unavailability(MODELS[0]!)).toBeUndefined();
-      } else if (failure.kind === 'rate_limit' && failure.scope === 'account_day') {
-        // The daily quota is spent for every free model: one attempt, then a 429 with the reset.
-        expect(result).toBeInstanceOf(RateLimitError);
-        expect((result as RateLimitError).retryAfterMs).toBeGreaterThan(0);
-        expect(n).toBe(1);
         expect(primary.consecutiveRateLimits).toBe(0);
-      } else {
-        expect(result).not.toBeInstanceOf(Error);
-        if (failure.kind === 'rate_limit' && failure.scope !== 'model') {
-          // Account-wide: the model is not blamed; the whole account waits.
-          expect(primary.consecutiveRateLimits).toBe(0);
-        }
-        if (failure.kind === 'context_length' || failure.kind === 'unsupported') {
+        expect(primary.breakerState).toBe('closed');
+        expect(primary.cooldownUntilMs).toBeNull();
+      };
+      switch (expected.kind) {
+        case 'client':
+          // Returned at once, never retried, never held against the model.
+          expect(result).toBeInstanceOf(RotorError);
+          expect(toWireError(result).status).toBe(expected.status);
+          expect(n).toBe(1);
+          untouched();
+          break;
+        case 'account_day':
+          expect(result).toBeInstanceOf(RateLimitError);
+          expect(toWireError(result).headers['x-should-retry']).toBe('false');
+          expect((result as RateLimitError).retryAfterMs).toBeGreaterThan(0);
+          expect(n).toBe(1);
+          untouched();
+          break;
+        case 'model_rate_limit':
+          expect(result).not.toBeInstanceOf(Error);
+          expect(n).toBe(2);
+          expect(primary.consecutiveRateLimits).toBe(1);
           expect(primary.consecutiveFailures).toBe(0);
-          expect(rotor.engine.unavailability(MODELS[0]!)).toBeUndefined();
-        }
+          expect(primary.cooldownUntilMs).toBeGreaterThan(clock.now());
+          break;
+        case 'transient':
+          // One same-model retry, which answers: the failure was counted, then cleared by the success.
+          expect(result).not.toBeInstanceOf(Error);
+          expect(n).toBe(2);
+          expect(primary).toMatchObject({ failedRequests: 1, successfulRequests: 1, consecutiveFailures: 0 });
+          break;
+        case 'no_penalty':
+          expect(result).not.toBeInstanceOf(Error);
+          expect(n).toBe(2);
+          untouched();
+          break;
+        case 'retired':
+          expect(result).not.toBeInstanceOf(Error);
+          expect(n).toBe(2);
+          expect(primary.retired).not.toBeNull();
+          break;
       }
       await rotor.close();
     });
