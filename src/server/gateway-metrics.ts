@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineEvent } from '../engine/engine-events.js';
 import type { MetricsSnapshot } from '../engine/metrics-snapshot.js';
+import type { RetryBudgetStatus } from '../engine/retry-budget.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
 import type { AttemptRecord } from '../errors.js';
 
@@ -34,6 +35,8 @@ export class GatewayMetrics {
       version: string;
       /** The state store: its kind, and whether it is degraded (e.g. Redis unreachable). */
       store?: { kind: string; degraded(): boolean };
+      /** The retry budget, read at scrape time. */
+      retryBudget?: () => RetryBudgetStatus;
     },
   ) {
     const registers = [this.registry];
@@ -116,6 +119,25 @@ export class GatewayMetrics {
         this.set({ version: info.version, simulated: String(info.simulated) }, 1);
       },
     });
+    const budget = info.retryBudget;
+    if (budget) {
+      new Gauge({
+        name: 'rotor_retry_budget_retries_left',
+        help: 'Retries (same-model, or waiting after a failure) the retry budget allows now; failover never asks it.',
+        registers,
+        collect() {
+          this.set(budget().tokens);
+        },
+      });
+      new Gauge({
+        name: 'rotor_retry_budget_refused',
+        help: 'Retries the budget refused since start (it engages when the rotation as a whole is failing).',
+        registers,
+        collect() {
+          this.set(budget().refused);
+        },
+      });
+    }
     const store = info.store;
     if (store) {
       new Gauge({

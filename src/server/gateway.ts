@@ -148,7 +148,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
 
   const now = () => rotor.engine.clock.now();
   const startedAtMs = now();
-  const metrics = new GatewayMetrics(rotor.engine, { simulated, version: VERSION, store: opened.store });
+  const metrics = new GatewayMetrics(rotor.engine, {
+    simulated,
+    version: VERSION,
+    store: opened.store,
+    retryBudget: () => rotor.status().retryBudget,
+  });
   await opened.coordinator?.attach(rotor.engine); // first sync with the other replicas (bounded; degraded if down)
   const persistence: EnginePersistence | undefined =
     opened.store.kind === 'sqlite' || (opened.store.kind === 'redis' && config.store.replicaId)

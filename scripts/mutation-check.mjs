@@ -1,0 +1,222 @@
+#!/usr/bin/env node
+/**
+ * A small mutation check of the engine and the request loop: each mutant is a deliberate bug that
+ * a past test suite let through (or one the contract forbids). The script applies one at a time,
+ * runs the tests that should catch it, and reports whether they did ("killed") or stayed green
+ * ("survived"). Run it before a release:
+ *
+ *   node scripts/mutation-check.mjs            # all mutants, writes docs/mutation.md
+ *   node scripts/mutation-check.mjs budget     # only mutants whose id contains "budget"
+ *
+ * The working tree is restored after each mutant (and on Ctrl-C). Takes a few minutes.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** @type {Array<{ id: string; why: string; file: string; find: string; replace: string; tests: string[]; only?: string }>} */
+const MUTANTS = [
+  {
+    id: 'budget-check-deleted',
+    why: 'same-model retries no longer ask the retry budget',
+    file: 'src/router/chat-loop.ts',
+    find: 'if (retriedSameModel.has(lease.model) || !ctx.budget.tryRetry()) exclude.add(lease.model);',
+    replace: 'if (retriedSameModel.has(lease.model)) exclude.add(lease.model);',
+    tests: ['test/load-matrix.test.ts'],
+    only: 'failing as a whole',
+  },
+  {
+    id: 'budget-never-refills',
+    why: 'retries taken never expire from the window',
+    file: 'src/engine/retry-budget.ts',
+    find: 'this.retries[i] = 0;',
+    replace: '',
+    tests: ['src/engine/retry-budget.test.ts'],
+  },
+  {
+    id: 'failover-asks-budget',
+    why: 'moving on to another model is refused when the budget is spent (failover starved)',
+    file: 'src/router/chat-loop.ts',
+    find: '      const candidates = retryFirst',
+    replace:
+      "      if (made > 0 && !ctx.budget.tryRetry()) throw new Error('retry budget spent');\n      const candidates = retryFirst",
+    tests: ['test/failover-properties.test.ts'],
+  },
+  {
+    id: 'commit-on-any-chunk',
+    why: 'a stream is committed on its role-only chunk instead of the first content',
+    file: 'src/router/chat-loop.ts',
+    find: "if (limits.mode === 'stream' && (committed || content)) {",
+    replace: "if (limits.mode === 'stream' && (committed || true)) {",
+    tests: ['test/gateway-failure-wire.test.ts'],
+  },
+  {
+    id: 'done-after-error',
+    why: '[DONE] is written after an in-band error chunk',
+    file: 'src/server/chat-route.ts',
+    find: "if (!failed) res.write('data: [DONE]\\n\\n');",
+    replace: "res.write('data: [DONE]\\n\\n');",
+    tests: ['test/gateway-failure-wire.test.ts'],
+  },
+  {
+    id: 'cancel-counts-failure',
+    why: 'release() of a cancelled attempt increments consecutiveFailures',
+    file: 'src/engine/rotation-engine.ts',
+    find: 'e.metrics.cancelled++;',
+    replace: 'e.metrics.cancelled++;\n        e.health.consecutiveFailures++;',
+    tests: ['src/engine/episodes.test.ts'],
+  },
+  {
+    id: 'deadline-is-model-failure',
+    why: "the request's own deadline is counted against the model",
+    file: 'src/router/chat-loop.ts',
+    find: "err.failure.phase === 'total'",
+    replace: "err.failure.phase === ('never' as string)",
+    tests: ['test/load-matrix.test.ts'],
+    only: 'hostile',
+  },
+  {
+    id: 'episodes-off',
+    why: 'every failure of a concurrent burst escalates the model',
+    file: 'src/engine/rotation-engine.ts',
+    find: 'const stale = epoch !== undefined && epoch !== e.epoch;',
+    replace: 'const stale = false;',
+    tests: ['src/engine/episodes.test.ts'],
+  },
+  {
+    id: 'missing-done-is-failure',
+    why: 'a stream with a finish_reason that closes without [DONE] is called broken',
+    file: 'src/upstream/stream-attempt.ts',
+    find: 'if (this.sawFinish) {\n      this.finish',
+    replace: 'if (false as boolean) {\n      this.finish',
+    tests: ['test/gateway-failure-wire.test.ts'],
+  },
+  {
+    id: 'no-output-clamp',
+    why: 'max_tokens is sent as is: a demand, not a ceiling',
+    file: 'src/router/output-limit.ts',
+    find: 'if (limit === undefined) return body;',
+    replace: 'return body;',
+    tests: ['test/gateway-failure-wire.test.ts'],
+  },
+  {
+    id: 'no-should-retry-header',
+    why: 'a spent daily quota no longer says x-should-retry: false',
+    file: 'src/errors.ts',
+    find: "if (e.shouldRetry === false) headers['x-should-retry'] = 'false';",
+    replace: '',
+    tests: ['test/gateway-failure-wire.test.ts'],
+  },
+  {
+    id: 'rate-limits-as-502',
+    why: 'every model rate-limited ends in a 503/502 instead of a 429',
+    file: 'src/router/chat-loop.ts',
+    find: 'if (byRateLimits)',
+    replace: 'if (false as boolean)',
+    tests: ['test/router.test.ts'],
+  },
+  {
+    id: 'in-band-code-200',
+    why: 'the in-band error chunk carries the HTTP 200 it arrived in',
+    file: 'src/router/stream-chunks.ts',
+    find: 'if (failure.status !== undefined && failure.status >= 400) return failure.status;',
+    replace: 'if (failure.status !== undefined) return failure.status;',
+    tests: ['test/gateway-failure-wire.test.ts'],
+  },
+  {
+    id: 'breaker-threshold-off-by-one',
+    why: 'the breaker opens at 6 failures, not 5',
+    file: 'src/engine/rotation-engine.ts',
+    find: 'h.consecutiveFailures >= this.options.circuitBreakerThreshold',
+    replace: 'h.consecutiveFailures > this.options.circuitBreakerThreshold',
+    tests: ['src/engine/rotation-engine.test.ts'],
+  },
+  {
+    id: 'silent-model-retried',
+    why: 'a model silent until the first-token limit is retried instead of failed over',
+    file: 'src/router/chat-loop.ts',
+    find: 'exclude.add(lease.model); // a silent model is failed over, not retried',
+    replace: 'sameModelRetryOrExclude();',
+    tests: ['test/router.test.ts'],
+  },
+  {
+    id: 'half-open-admits-all',
+    why: 'a half-open breaker admits every request instead of one probe',
+    file: 'src/engine/rotation-engine.ts',
+    find: 'e.probesInFlight >= this.options.breaker.halfOpenMaxProbes',
+    replace: 'e.probesInFlight < 0',
+    tests: ['src/engine/rotation-engine.test.ts'],
+  },
+  {
+    id: 'cooldown-shortened',
+    why: 'a later, shorter report shortens a cooldown in force',
+    file: 'src/engine/rotation-engine.ts',
+    find: 'if (existing && existing.untilMs >= untilMs) return;',
+    replace: '',
+    tests: ['src/engine/rotation-engine.test.ts'],
+  },
+];
+
+const filter = process.argv[2];
+const chosen = MUTANTS.filter((m) => !filter || m.id.includes(filter));
+const originals = new Map();
+const restoreAll = () => {
+  for (const [file, text] of originals) writeFileSync(join(root, file), text);
+};
+process.on('SIGINT', () => {
+  restoreAll();
+  process.exit(130);
+});
+
+const results = [];
+for (const m of chosen) {
+  const path = join(root, m.file);
+  const original = readFileSync(path, 'utf8');
+  if (!original.includes(m.find)) {
+    results.push({ ...m, verdict: 'stale (code changed: update the mutant)' });
+    console.log(`? ${m.id}: the code it mutates is gone`);
+    continue;
+  }
+  originals.set(m.file, original);
+  writeFileSync(path, original.replace(m.find, m.replace));
+  const args = ['vitest', 'run', ...m.tests, ...(m.only ? ['-t', m.only] : [])];
+  const started = Date.now();
+  const run = spawnSync('npx', args, {
+    cwd: root,
+    env: { ...process.env, ROTOR_TEST_SKIP_BUILD: '1' },
+    encoding: 'utf8',
+  });
+  writeFileSync(path, original);
+  originals.delete(m.file);
+  const verdict = run.status === 0 ? 'survived' : 'killed';
+  results.push({ ...m, verdict });
+  console.log(
+    `${verdict === 'killed' ? '✓' : '✗'} ${m.id}: ${verdict} (${Math.round((Date.now() - started) / 1000)} s)`,
+  );
+}
+
+const killed = results.filter((r) => r.verdict === 'killed').length;
+const score = `${killed}/${results.length}`;
+console.log(`\nmutation score: ${score} killed`);
+if (!filter) {
+  const lines = [
+    '# Mutation check of the engine and the request loop',
+    '',
+    'Written by `node scripts/mutation-check.mjs` (run it before a release). Each mutant is a deliberate',
+    'bug, applied alone; "killed" means the named tests failed, as they must.',
+    '',
+    `Score: **${score} killed** (${new Date().toISOString().slice(0, 10)}).`,
+    '',
+    '| mutant | the bug | caught by | verdict |',
+    '| --- | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| \`${r.id}\` | ${r.why} | ${r.tests.map((t) => `\`${t}\``).join(', ')}${r.only ? ` (“${r.only}”)` : ''} | ${r.verdict} |`,
+    ),
+  ];
+  writeFileSync(join(root, 'docs/mutation.md'), `${lines.join('\n')}\n`);
+}
+process.exit(killed === results.length ? 0 : 1);
