@@ -106,6 +106,9 @@ function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
       return value === undefined
         ? `missing (expected ${issue.expected})`
         : `expected ${issue.expected}, got ${typeName(value)} ${showValue(value)}`;
+    case 'invalid_key':
+      // A bad map key: the field path already shows the key, so say what a key must look like.
+      return `bad key: ${issue.issues[0]?.message ?? issue.message}`;
     default:
       return value === undefined ? issue.message : `${issue.message}, got ${showValue(value)}`;
   }
