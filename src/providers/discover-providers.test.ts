@@ -131,6 +131,11 @@ describe('user overrides from the config', () => {
     });
     expect(merged.providers.at(-1)).toMatchObject({ id: 'acme-ai', local: false, limits: [], errors: [] });
     expect(joinedIds({ ACME_KEY: 'x' }, merged)).toEqual(['acme-ai']);
+    // Added after the local servers in the catalog, it is still tried before them.
+    expect(joinedIds({ ACME_KEY: 'x', OLLAMA_BASE_URL: 'http://localhost:11434/v1' }, merged)).toEqual([
+      'acme-ai',
+      'ollama',
+    ]);
   });
 
   it('enables a local server without a variable, and disables a provider that has a key', () => {
