@@ -21,7 +21,12 @@ describe('Mistral: the fields it answers 422 extra_forbidden to', () => {
       max_completion_tokens: 32000,
     };
     const { body: sent, changes } = applyParamRules(rulesOf('mistral'), body);
-    expect(sent).toEqual({ model: 'mistral-large-latest', messages: [user], stream: true, max_tokens: 32000 });
+    expect(sent).toEqual({
+      model: 'mistral-large-latest',
+      messages: [user],
+      stream: true,
+      max_tokens: 32000,
+    });
     expect(changes).toEqual([
       { param: 'stream_options', action: 'dropped' },
       { param: 'max_completion_tokens', action: 'renamed', detail: 'sent as max_tokens' },
@@ -30,13 +35,22 @@ describe('Mistral: the fields it answers 422 extra_forbidden to', () => {
   });
 
   it("keeps the client's own max_tokens when both are given", () => {
-    const { body } = applyParamRules(rulesOf('mistral'), { messages: [user], max_tokens: 100, max_completion_tokens: 9 });
+    const { body } = applyParamRules(rulesOf('mistral'), {
+      messages: [user],
+      max_tokens: 100,
+      max_completion_tokens: 9,
+    });
     expect(body).toEqual({ messages: [user], max_tokens: 100 });
   });
 
   it('drops n only when it is 1 (n: 2 cannot be served by stripping it)', () => {
-    expect(applyParamRules(rulesOf('mistral'), { messages: [user], n: 1 }).body).toEqual({ messages: [user] });
-    expect(applyParamRules(rulesOf('mistral'), { messages: [user], n: 2 }).body).toEqual({ messages: [user], n: 2 });
+    expect(applyParamRules(rulesOf('mistral'), { messages: [user], n: 1 }).body).toEqual({
+      messages: [user],
+    });
+    expect(applyParamRules(rulesOf('mistral'), { messages: [user], n: 2 }).body).toEqual({
+      messages: [user],
+      n: 2,
+    });
   });
 
   it('rewrites tool-call ids to 9 letters/digits, the same in the call and its result, and keeps valid ones', () => {
@@ -56,8 +70,11 @@ describe('Mistral: the fields it answers 422 extra_forbidden to', () => {
       ],
     };
     const first = applyParamRules(rulesOf('mistral'), body);
-    const calls = (first.body['messages'] as { tool_calls?: { id: string }[]; tool_call_id?: string }[])[1]!.tool_calls!;
-    const results = (first.body['messages'] as { tool_call_id?: string }[]).slice(2).map((m) => m.tool_call_id);
+    const calls = (first.body['messages'] as { tool_calls?: { id: string }[]; tool_call_id?: string }[])[1]!
+      .tool_calls!;
+    const results = (first.body['messages'] as { tool_call_id?: string }[])
+      .slice(2)
+      .map((m) => m.tool_call_id);
     expect(calls[0]!.id).toMatch(/^[a-zA-Z0-9]{9}$/);
     expect(calls[0]!.id).not.toBe('call_abc-123');
     expect(calls[1]!.id).toBe('Ab3dE6gH9');
@@ -71,26 +88,41 @@ describe('Mistral: the fields it answers 422 extra_forbidden to', () => {
 describe('other providers', () => {
   it('NVIDIA: tool_choice "auto" is dropped (it is the default), "required" is kept', () => {
     const tools = [{ type: 'function', function: { name: 'f', parameters: {} } }];
-    expect(applyParamRules(rulesOf('nvidia'), { messages: [user], tools, tool_choice: 'auto' }).body).toEqual({
-      messages: [user],
-      tools,
-    });
-    expect(applyParamRules(rulesOf('nvidia'), { messages: [user], tools, tool_choice: 'required' }).changes).toEqual([]);
+    expect(applyParamRules(rulesOf('nvidia'), { messages: [user], tools, tool_choice: 'auto' }).body).toEqual(
+      {
+        messages: [user],
+        tools,
+      },
+    );
+    expect(
+      applyParamRules(rulesOf('nvidia'), { messages: [user], tools, tool_choice: 'required' }).changes,
+    ).toEqual([]);
   });
 
   it('Groq: logprobs, top_logprobs, logit_bias and messages[].name are dropped', () => {
     const { body, changes } = applyParamRules(rulesOf('groq'), {
-      messages: [{ role: 'user', name: 'ann', content: 'a' }, { role: 'assistant', content: 'b' }],
+      messages: [
+        { role: 'user', name: 'ann', content: 'a' },
+        { role: 'assistant', content: 'b' },
+      ],
       logprobs: true,
       top_logprobs: 2,
       logit_bias: { '1': 2 },
       temperature: 0,
     });
     expect(body).toEqual({
-      messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }],
+      messages: [
+        { role: 'user', content: 'a' },
+        { role: 'assistant', content: 'b' },
+      ],
       temperature: 0,
     });
-    expect(changes.map((c) => c.param)).toEqual(['logprobs', 'top_logprobs', 'logit_bias', 'messages[].name']);
+    expect(changes.map((c) => c.param)).toEqual([
+      'logprobs',
+      'top_logprobs',
+      'logit_bias',
+      'messages[].name',
+    ]);
   });
 
   it('Gemini: the fields it calls "Unknown name" are dropped', () => {
@@ -109,7 +141,13 @@ describe('other providers', () => {
     const image = { role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:,' } }] };
     const { body, changes } = applyParamRules(rulesOf('cloudflare'), {
       messages: [
-        { role: 'user', content: [{ type: 'text', text: 'one' }, { type: 'text', text: 'two' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'one' },
+            { type: 'text', text: 'two' },
+          ],
+        },
         { role: 'assistant', content: null, tool_calls: [] },
         image,
       ],

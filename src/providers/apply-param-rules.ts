@@ -100,7 +100,9 @@ function flattenContent(body: ChatBody): boolean {
       message['content'] = '';
       changed = true;
     } else if (Array.isArray(content) && content.every((p) => isRecord(p) && p['type'] === 'text')) {
-      message['content'] = content.map((p) => String((p as Record<string, unknown>)['text'] ?? '')).join('\n');
+      message['content'] = content
+        .map((p) => String((p as Record<string, unknown>)['text'] ?? ''))
+        .join('\n');
       changed = true;
     }
   }

@@ -34,7 +34,10 @@ type Expected = Partial<ProviderFailure> & Pick<ProviderFailure, 'kind' | 'provi
  */
 const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
   // --- Groq: the message names the window; "try again in" is exact (continuous refill).
-  'groq/400_context_length_exceeded.json': ['groq', { kind: 'context_length', providerKind: 'context_length' }],
+  'groq/400_context_length_exceeded.json': [
+    'groq',
+    { kind: 'context_length', providerKind: 'context_length' },
+  ],
   'groq/400_max_completion_tokens_too_large.json': [
     'groq',
     { kind: 'unsupported', providerKind: 'bad_param', params: ['max_completion_tokens'] },
@@ -74,20 +77,44 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
   ],
   'groq/429_tpd_gpt_oss_120b_raw.json': [
     'groq',
-    { kind: 'rate_limit', providerKind: 'rate_limit', window: 'tokens_day', per: 'model', resetAtMs: NOW + 592_272 },
+    {
+      kind: 'rate_limit',
+      providerKind: 'rate_limit',
+      window: 'tokens_day',
+      per: 'model',
+      resetAtMs: NOW + 592_272,
+    },
   ],
   'groq/429_tpd_tokens_per_day_message_only.json': [
     'groq',
-    { kind: 'rate_limit', providerKind: 'rate_limit', window: 'tokens_day', per: 'model', resetAtMs: NOW + 578_016 },
+    {
+      kind: 'rate_limit',
+      providerKind: 'rate_limit',
+      window: 'tokens_day',
+      per: 'model',
+      resetAtMs: NOW + 578_016,
+    },
   ],
   'groq/429_tpm_tokens_per_minute_2024.json': [
     'groq',
-    { kind: 'rate_limit', providerKind: 'rate_limit', window: 'tokens_minute', per: 'model', resetAtMs: NOW + 59_977 },
+    {
+      kind: 'rate_limit',
+      providerKind: 'rate_limit',
+      window: 'tokens_minute',
+      per: 'model',
+      resetAtMs: NOW + 59_977,
+    },
   ],
 
   // --- Gemini: quotaId names the window; per-day resets at midnight Pacific whatever retryDelay says.
-  'gemini/native_400_context_length.json': ['gemini', { kind: 'context_length', providerKind: 'context_length' }],
-  'gemini/native_404_model_not_found.json': ['gemini', { kind: 'model_not_found', providerKind: 'model_not_found' }],
+  'gemini/native_400_context_length.json': [
+    'gemini',
+    { kind: 'context_length', providerKind: 'context_length' },
+  ],
+  'gemini/native_404_model_not_found.json': [
+    'gemini',
+    { kind: 'model_not_found', providerKind: 'model_not_found' },
+  ],
   'gemini/native_429_bare_no_details.json': [
     'gemini',
     {
@@ -152,14 +179,20 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
     },
   ],
   'gemini/stream_wrapper_400_api_key_invalid.json': ['gemini', { kind: 'auth', providerKind: 'auth' }],
-  'gemini/stream_wrapper_503_high_demand.json': ['gemini', { kind: 'server_error', providerKind: 'overloaded' }],
+  'gemini/stream_wrapper_503_high_demand.json': [
+    'gemini',
+    { kind: 'server_error', providerKind: 'overloaded' },
+  ],
 
   // --- Cerebras: flat bodies; minute vs day only in the message; queue_exceeded is overload.
   'cerebras/400_context_length_message_only.json': [
     'cerebras',
     { kind: 'context_length', providerKind: 'context_length' },
   ],
-  'cerebras/404_model_not_found.json': ['cerebras', { kind: 'model_not_found', providerKind: 'model_not_found' }],
+  'cerebras/404_model_not_found.json': [
+    'cerebras',
+    { kind: 'model_not_found', providerKind: 'model_not_found' },
+  ],
   'cerebras/429_queue_exceeded_high_traffic.json': [
     'cerebras',
     { kind: 'server_error', providerKind: 'overloaded', upstreamCode: 'queue_exceeded' },
@@ -189,8 +222,14 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
 
   // --- Mistral: one body for every window (headers tell; these captures have none).
   'mistral/400_message_order_3230.json': ['mistral', { kind: 'unsupported', providerKind: 'unsupported' }],
-  'mistral/400_tool_call_id_format_3280.json': ['mistral', { kind: 'unsupported', providerKind: 'unsupported' }],
-  'mistral/401_detail_unauthorized.json': ['mistral', { kind: 'auth', providerKind: 'auth', message: 'Unauthorized' }],
+  'mistral/400_tool_call_id_format_3280.json': [
+    'mistral',
+    { kind: 'unsupported', providerKind: 'unsupported' },
+  ],
+  'mistral/401_detail_unauthorized.json': [
+    'mistral',
+    { kind: 'auth', providerKind: 'auth', message: 'Unauthorized' },
+  ],
   'mistral/401_unauthorized_request_id.json': ['mistral', { kind: 'auth', providerKind: 'auth' }],
   'mistral/422_extra_forbidden_max_completion_tokens.json': [
     'mistral',
@@ -212,9 +251,18 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
   ],
   'mistral/429_requests_rate_limit_exceeded_legacy.json': [
     'mistral',
-    { kind: 'rate_limit', providerKind: 'rate_limit', window: 'requests_second', per: 'model', resetAtMs: NEXT_SECOND },
+    {
+      kind: 'rate_limit',
+      providerKind: 'rate_limit',
+      window: 'requests_second',
+      per: 'model',
+      resetAtMs: NEXT_SECOND,
+    },
   ],
-  'mistral/429_service_tier_capacity_exceeded.json': ['mistral', { kind: 'server_error', providerKind: 'overloaded' }],
+  'mistral/429_service_tier_capacity_exceeded.json': [
+    'mistral',
+    { kind: 'server_error', providerKind: 'overloaded' },
+  ],
 
   // --- GitHub Models: the counter is named; the day is rolling, so "wait N seconds" is right.
   'github-models/403_no_access_to_model_message_only.json': [
@@ -236,11 +284,20 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
       resetAtMs: NOW + 85_841_000,
     },
   ],
-  'github-models/4xx_unknown_model.json': ['github-models', { kind: 'model_not_found', providerKind: 'model_not_found' }],
+  'github-models/4xx_unknown_model.json': [
+    'github-models',
+    { kind: 'model_not_found', providerKind: 'model_not_found' },
+  ],
 
   // --- NVIDIA: a bare 429 says nothing; cool the model down for the measured ~60 s.
-  'nvidia/400_context_length_vllm.json': ['nvidia', { kind: 'context_length', providerKind: 'context_length' }],
-  'nvidia/400_max_tokens_invalid.json': ['nvidia', { kind: 'context_length', providerKind: 'context_length' }],
+  'nvidia/400_context_length_vllm.json': [
+    'nvidia',
+    { kind: 'context_length', providerKind: 'context_length' },
+  ],
+  'nvidia/400_max_tokens_invalid.json': [
+    'nvidia',
+    { kind: 'context_length', providerKind: 'context_length' },
+  ],
   'nvidia/400_tool_choice_auto_unsupported.json': [
     'nvidia',
     { kind: 'unsupported', providerKind: 'unsupported', params: ['tool_choice'] },
@@ -299,7 +356,10 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
     'cloudflare',
     { kind: 'unsupported', providerKind: 'unsupported' },
   ],
-  'cloudflare/404_7003_could_not_route_bad_account_id.json': ['cloudflare', { kind: 'auth', providerKind: 'config' }],
+  'cloudflare/404_7003_could_not_route_bad_account_id.json': [
+    'cloudflare',
+    { kind: 'auth', providerKind: 'config' },
+  ],
   'cloudflare/429_4006_daily_neuron_allocation_message_only.json': [
     'cloudflare',
     {
@@ -343,7 +403,10 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
       resetAtMs: NEXT_MONDAY_UTC,
     },
   ],
-  'ollama/native_404_model_not_found.json': ['ollama', { kind: 'model_not_found', providerKind: 'model_not_found' }],
+  'ollama/native_404_model_not_found.json': [
+    'ollama',
+    { kind: 'model_not_found', providerKind: 'model_not_found' },
+  ],
   'ollama/openai_compat_404_model_not_found.json': [
     'ollama',
     { kind: 'model_not_found', providerKind: 'model_not_found' },
@@ -401,7 +464,8 @@ describe('every shipped provider fixture is classified', () => {
     const failure = classifyFixture(file, providerId);
     expect(failure).toMatchObject({ ...expected, providerId });
     if (expected.resetAtMs === undefined) expect(failure).not.toHaveProperty('resetAtMs');
-    if (expected.kind !== 'rate_limit' && expected.window === undefined) expect(failure.window).toBeUndefined();
+    if (expected.kind !== 'rate_limit' && expected.window === undefined)
+      expect(failure.window).toBeUndefined();
   });
 });
 
@@ -411,7 +475,9 @@ describe('reset times on both sides of a boundary', () => {
     expect(classifyFixture(file, 'gemini', Date.UTC(2026, 11, 1, 7, 59, 59, 999)).resetAtMs).toBe(
       Date.UTC(2026, 11, 1, 8),
     );
-    expect(classifyFixture(file, 'gemini', Date.UTC(2026, 11, 1, 8)).resetAtMs).toBe(Date.UTC(2026, 11, 2, 8));
+    expect(classifyFixture(file, 'gemini', Date.UTC(2026, 11, 1, 8)).resetAtMs).toBe(
+      Date.UTC(2026, 11, 2, 8),
+    );
   });
 
   it('Gemini per-day in summer: midnight Pacific is 07:00 UTC (daylight time)', () => {
@@ -419,18 +485,24 @@ describe('reset times on both sides of a boundary', () => {
     expect(classifyFixture(file, 'gemini', Date.UTC(2026, 6, 15, 6, 59, 59)).resetAtMs).toBe(
       Date.UTC(2026, 6, 15, 7),
     );
-    expect(classifyFixture(file, 'gemini', Date.UTC(2026, 6, 15, 7, 0, 1)).resetAtMs).toBe(Date.UTC(2026, 6, 16, 7));
+    expect(classifyFixture(file, 'gemini', Date.UTC(2026, 6, 15, 7, 0, 1)).resetAtMs).toBe(
+      Date.UTC(2026, 6, 16, 7),
+    );
   });
 
   it('Cloudflare daily neurons: 23:59:59.999 UTC resets a millisecond later, 00:00 the next day', () => {
     const file = 'cloudflare/429_4006_daily_neuron_allocation_message_only.json';
-    expect(classifyFixture(file, 'cloudflare', Date.UTC(2026, 10, 30, 23, 59, 59, 999)).resetAtMs).toBe(MIDNIGHT_UTC);
+    expect(classifyFixture(file, 'cloudflare', Date.UTC(2026, 10, 30, 23, 59, 59, 999)).resetAtMs).toBe(
+      MIDNIGHT_UTC,
+    );
     expect(classifyFixture(file, 'cloudflare', MIDNIGHT_UTC).resetAtMs).toBe(Date.UTC(2026, 11, 2));
   });
 
   it('Ollama Cloud weekly: Sunday night resets on Monday, Monday 00:00 a week later', () => {
     const file = 'ollama/cloud_429_weekly_usage_limit_message_only.json';
-    expect(classifyFixture(file, 'ollama-cloud', Date.UTC(2026, 11, 6, 23, 59)).resetAtMs).toBe(NEXT_MONDAY_UTC);
+    expect(classifyFixture(file, 'ollama-cloud', Date.UTC(2026, 11, 6, 23, 59)).resetAtMs).toBe(
+      NEXT_MONDAY_UTC,
+    );
     expect(classifyFixture(file, 'ollama-cloud', NEXT_MONDAY_UTC).resetAtMs).toBe(Date.UTC(2026, 11, 14));
   });
 });
@@ -442,7 +514,11 @@ describe('Mistral: the headers tell the window the body does not', () => {
 
   it('remaining-req-minute 0 → the next wall-clock minute', () => {
     const f = classify({ 'x-ratelimit-limit-req-minute': '23', 'x-ratelimit-remaining-req-minute': '0' });
-    expect(f).toMatchObject({ window: 'requests_minute', per: 'model', resetAtMs: Date.UTC(2026, 10, 30, 7, 16) });
+    expect(f).toMatchObject({
+      window: 'requests_minute',
+      per: 'model',
+      resetAtMs: Date.UTC(2026, 10, 30, 7, 16),
+    });
   });
 
   it('remaining-tokens-month 0 → the first of next month, and the key is parked for it', () => {
@@ -450,7 +526,12 @@ describe('Mistral: the headers tell the window the body does not', () => {
       { 'X-RateLimit-Remaining-Tokens-Month': '0', 'x-ratelimit-remaining-req-minute': '5' },
       Date.UTC(2026, 10, 15, 12),
     );
-    expect(f).toMatchObject({ window: 'tokens_month', per: 'model', scope: 'model', resetAtMs: Date.UTC(2026, 11, 1) });
+    expect(f).toMatchObject({
+      window: 'tokens_month',
+      per: 'model',
+      scope: 'model',
+      resetAtMs: Date.UTC(2026, 11, 1),
+    });
   });
 
   it('remaining-req-minute 10 (not 0) does not count as spent', () => {
@@ -468,7 +549,12 @@ describe('GitHub Models: x-ratelimit-type and retry-after', () => {
       '{"error":{"code":"RateLimitReached","message":"Rate limit exceeded"}}',
       NOW,
     );
-    expect(f).toMatchObject({ window: 'concurrency', per: 'account', scope: 'account_minute', resetAtMs: NOW });
+    expect(f).toMatchObject({
+      window: 'concurrency',
+      per: 'account',
+      scope: 'account_minute',
+      resetAtMs: NOW,
+    });
   });
 
   it('UserByMinute uses x-ratelimit-timeremaining when there is no retry-after', () => {
@@ -489,16 +575,29 @@ describe('OpenRouter through the catalog', () => {
     const body = JSON.stringify({
       error: {
         code: 429,
-        message: 'Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day',
+        message:
+          'Rate limit exceeded: free-models-per-day. Add 10 credits to unlock 1000 free model requests per day',
         metadata: { headers: { 'X-RateLimit-Limit': '50', 'X-RateLimit-Remaining': '0' } },
       },
     });
     const f = classifyProviderError(catalog, providers.get('openrouter')!, 429, {}, body, NOW);
-    expect(f).toMatchObject({ kind: 'rate_limit', scope: 'account_day', window: 'requests_day', resetAtMs: MIDNIGHT_UTC });
+    expect(f).toMatchObject({
+      kind: 'rate_limit',
+      scope: 'account_day',
+      window: 'requests_day',
+      resetAtMs: MIDNIGHT_UTC,
+    });
   });
 
   it('an unknown provider answer with no rule and no status is a server error', () => {
-    const f = classifyProviderError(catalog, providers.get('openrouter')!, undefined, {}, 'something odd', NOW);
+    const f = classifyProviderError(
+      catalog,
+      providers.get('openrouter')!,
+      undefined,
+      {},
+      'something odd',
+      NOW,
+    );
     expect(f).toMatchObject({ kind: 'server_error', providerKind: 'server_error', message: 'something odd' });
   });
 });

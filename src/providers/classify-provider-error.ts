@@ -87,7 +87,15 @@ export function classifyProviderError(
     const window = rule?.window ?? 'requests_unknown';
     const per = rule?.per ?? limitFor(provider, window)?.per ?? 'model';
     const resetAtMs = windowResetAtMs(provider, window, hintMs, nowMs);
-    return { ...base, ...detail, kind: 'rate_limit', scope: engineScope(window, per), window, per, resetAtMs };
+    return {
+      ...base,
+      ...detail,
+      kind: 'rate_limit',
+      scope: engineScope(window, per),
+      window,
+      per,
+      resetAtMs,
+    };
   }
   if (rule?.window !== undefined) detail.window = rule.window;
   if (rule?.per !== undefined) detail.per = rule.per;

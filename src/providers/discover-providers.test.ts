@@ -10,7 +10,8 @@ beforeAll(async () => {
   catalog = await loadProviderCatalog();
 });
 
-const joinedIds = (env: Record<string, string>, c = catalog) => discoverProviders(c, env).joined.map((p) => p.id);
+const joinedIds = (env: Record<string, string>, c = catalog) =>
+  discoverProviders(c, env).joined.map((p) => p.id);
 
 describe('zero-config discovery from the environment', () => {
   it('no variables: nothing joins, and each provider says which variable would add it', () => {
@@ -69,16 +70,24 @@ describe('zero-config discovery from the environment', () => {
   });
 
   it('a base URL variable that is not a URL keeps the provider out, saying why', () => {
-    const { joined, skipped } = discoverProviders(catalog, { GROQ_API_KEY: 'k', GROQ_BASE_URL: 'groq.local' });
+    const { joined, skipped } = discoverProviders(catalog, {
+      GROQ_API_KEY: 'k',
+      GROQ_BASE_URL: 'groq.local',
+    });
     expect(joined).toEqual([]);
-    expect(skipped.find((s) => s.id === 'groq')?.reason).toBe('GROQ_BASE_URL is not an http(s) URL: "groq.local"');
+    expect(skipped.find((s) => s.id === 'groq')?.reason).toBe(
+      'GROQ_BASE_URL is not an http(s) URL: "groq.local"',
+    );
   });
 
   it('Cloudflare needs its account id to fill the base URL', () => {
-    expect(discoverProviders(catalog, { CLOUDFLARE_API_TOKEN: 't' }).skipped.find((s) => s.id === 'cloudflare')).toEqual(
-      { id: 'cloudflare', reason: 'no CLOUDFLARE_ACCOUNT_ID: it fills the base URL' },
-    );
-    const [cf] = discoverProviders(catalog, { CLOUDFLARE_API_TOKEN: 't', CLOUDFLARE_ACCOUNT_ID: 'abc123' }).joined;
+    expect(
+      discoverProviders(catalog, { CLOUDFLARE_API_TOKEN: 't' }).skipped.find((s) => s.id === 'cloudflare'),
+    ).toEqual({ id: 'cloudflare', reason: 'no CLOUDFLARE_ACCOUNT_ID: it fills the base URL' });
+    const [cf] = discoverProviders(catalog, {
+      CLOUDFLARE_API_TOKEN: 't',
+      CLOUDFLARE_ACCOUNT_ID: 'abc123',
+    }).joined;
     expect(cf).toMatchObject({
       id: 'cloudflare',
       baseUrl: 'https://api.cloudflare.com/client/v4/accounts/abc123/ai/v1',
@@ -88,11 +97,13 @@ describe('zero-config discovery from the environment', () => {
   });
 
   it('local servers join with their base URL variable, keyless, after every hosted provider', () => {
-    expect(joinedIds({ OLLAMA_BASE_URL: 'http://localhost:11434/v1', CEREBRAS_API_KEY: 'c', VLLM_BASE_URL: 'http://gpu:8000/v1' })).toEqual([
-      'cerebras',
-      'ollama',
-      'vllm',
-    ]);
+    expect(
+      joinedIds({
+        OLLAMA_BASE_URL: 'http://localhost:11434/v1',
+        CEREBRAS_API_KEY: 'c',
+        VLLM_BASE_URL: 'http://gpu:8000/v1',
+      }),
+    ).toEqual(['cerebras', 'ollama', 'vllm']);
     const [ollama] = discoverProviders(catalog, { OLLAMA_BASE_URL: 'http://localhost:11434/v1' }).joined;
     expect(ollama).not.toHaveProperty('apiKey');
   });
@@ -141,9 +152,9 @@ describe('user overrides from the config', () => {
   it('enables a local server without a variable, and disables a provider that has a key', () => {
     const merged = mergeProviderOverrides(catalog, { llamacpp: { enabled: true }, groq: { enabled: false } });
     expect(joinedIds({ GROQ_API_KEY: 'k' }, merged)).toEqual(['llamacpp']);
-    expect(discoverProviders(merged, { GROQ_API_KEY: 'k' }).skipped.find((s) => s.id === 'groq')?.reason).toBe(
-      'disabled in the config',
-    );
+    expect(
+      discoverProviders(merged, { GROQ_API_KEY: 'k' }).skipped.find((s) => s.id === 'groq')?.reason,
+    ).toBe('disabled in the config');
   });
 
   it('reports every bad field with its path', () => {

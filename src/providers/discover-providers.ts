@@ -39,7 +39,10 @@ export function baseUrlEnvName(id: string): string {
   return `${id.toUpperCase().replace(/-/g, '_')}_BASE_URL`;
 }
 
-export function discoverProviders(catalog: Pick<ProviderCatalog, 'providers'>, env: Env): DiscoveredProviders {
+export function discoverProviders(
+  catalog: Pick<ProviderCatalog, 'providers'>,
+  env: Env,
+): DiscoveredProviders {
   const joined: JoinedProvider[] = [];
   const skipped: SkippedProvider[] = [];
   for (const provider of catalog.providers) {

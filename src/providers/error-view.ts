@@ -151,7 +151,8 @@ function readPydantic(detail: unknown, view: ErrorView, texts: string[]): void {
     const loc = Array.isArray(d['loc']) ? d['loc'].filter((x) => typeof x === 'string') : [];
     const field = loc[0] === 'body' ? loc[1] : loc[0];
     if (typeof d['type'] === 'string') texts.push(d['type']);
-    if (typeof d['msg'] === 'string') setMessage(view, texts, `${field ?? ''}: ${d['msg']}`.replace(/^: /, ''));
+    if (typeof d['msg'] === 'string')
+      setMessage(view, texts, `${field ?? ''}: ${d['msg']}`.replace(/^: /, ''));
     if (d['type'] === 'extra_forbidden' && field) addParam(view, field);
   }
 }

@@ -26,7 +26,11 @@ describe('families resolve across providers', () => {
     'meta-llama-3.3-70b-instruct',
     '  LLAMA-3.3-70B ',
   ])('%j → every provider of Llama 3.3 70B', (name) => {
-    expect(resolver.resolve(name)).toEqual({ family: 'llama-3.3-70b', name: 'Llama 3.3 70B Instruct', members: LLAMA_70B });
+    expect(resolver.resolve(name)).toEqual({
+      family: 'llama-3.3-70b',
+      name: 'Llama 3.3 70B Instruct',
+      members: LLAMA_70B,
+    });
   });
 
   it('"llama-3.3-70b" is the family, although it is also Cerebras\' id for it', () => {
@@ -74,19 +78,27 @@ describe('the families file is checked', () => {
 
   it('one provider model in two families', () => {
     expect(
-      problems(`${head}  - id: a\n    name: A\n    members: { groq: x }\n  - id: b\n    name: B\n    members:\n      groq: [y, x]\n`),
-    ).toEqual(['families.yaml:10: families[1].members.groq: groq model "x" is already in family "a", got ["y","x"]']);
+      problems(
+        `${head}  - id: a\n    name: A\n    members: { groq: x }\n  - id: b\n    name: B\n    members:\n      groq: [y, x]\n`,
+      ),
+    ).toEqual([
+      'families.yaml:10: families[1].members.groq: groq model "x" is already in family "a", got ["y","x"]',
+    ]);
   });
 
   it('a duplicate family id', () => {
     expect(
-      problems(`${head}  - id: a\n    name: A\n    members: { groq: x }\n  - id: a\n    name: B\n    members: { groq: y }\n`),
+      problems(
+        `${head}  - id: a\n    name: A\n    members: { groq: x }\n  - id: a\n    name: B\n    members: { groq: y }\n`,
+      ),
     ).toEqual(['families.yaml:7: families[1].id: duplicate family id, got "a"']);
   });
 
   it('a bad provider id', () => {
     expect(
-      problems(`${head}  - id: a\n    name: A\n    members: { groq: x }\n  - id: a\n    name: B\n    members: { Groq: y }\n`),
+      problems(
+        `${head}  - id: a\n    name: A\n    members: { groq: x }\n  - id: a\n    name: B\n    members: { Groq: y }\n`,
+      ),
     ).toEqual(['families.yaml:9: families[1].members.Groq: bad key: expected a provider id like "groq"']);
   });
 });

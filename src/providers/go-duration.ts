@@ -15,7 +15,8 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   ns: 0.000_001,
 };
 
-const DURATION = /^(?:\d+(?:\.\d*)?|\.\d+)(?:h|ms|m|s|us|µs|μs|ns)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:h|ms|m|s|us|µs|μs|ns))*$/;
+const DURATION =
+  /^(?:\d+(?:\.\d*)?|\.\d+)(?:h|ms|m|s|us|µs|μs|ns)(?:(?:\d+(?:\.\d*)?|\.\d+)(?:h|ms|m|s|us|µs|μs|ns))*$/;
 const PART = /(\d+(?:\.\d*)?|\.\d+)(h|ms|m|s|us|µs|μs|ns)/g;
 
 /** A Go duration in ms (fractional ms kept), or undefined when `text` is not one. `"0"` is 0. */
@@ -31,7 +32,10 @@ export function parseGoDurationMs(text: string): number | undefined {
 
 /** A duration found inside free text (the first one after `prefix`), ms. */
 export function findGoDurationMs(text: string, prefix: RegExp): number | undefined {
-  const re = new RegExp(`${prefix.source}\\s*((?:(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:h|ms|m|s|us|µs|μs|ns))+)`, 'i');
+  const re = new RegExp(
+    `${prefix.source}\\s*((?:(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:h|ms|m|s|us|µs|μs|ns))+)`,
+    'i',
+  );
   const match = re.exec(text);
   return match ? parseGoDurationMs(match[1]!) : undefined;
 }

@@ -4,7 +4,10 @@ import type { HeaderMap } from '../upstream/classify.js';
 export type { HeaderMap };
 
 /** The header's first value, trimmed, matched case-insensitively; undefined when absent or empty. */
-export function headerText(headers: HeaderMap | Readonly<Record<string, unknown>>, name: string): string | undefined {
+export function headerText(
+  headers: HeaderMap | Readonly<Record<string, unknown>>,
+  name: string,
+): string | undefined {
   const lower = name.toLowerCase();
   let value: unknown = headers[lower];
   if (value === undefined) {

@@ -34,7 +34,10 @@ export function mergeProviderOverrides(
   if (!shape.success) {
     for (const issue of shape.error.issues) {
       // A bad id: zod nests the key's own message.
-      report(issue.path, issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message);
+      report(
+        issue.path,
+        issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message,
+      );
     }
     throw new RegistryError(problems);
   }

@@ -5,9 +5,16 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from '../package-root.js';
-import { displayPath, parseYamlDocument, readYamlText, validateYamlDocument } from '../registry/yaml-validate.js';
+import {
+  displayPath,
+  parseYamlDocument,
+  readYamlText,
+  validateYamlDocument,
+} from '../registry/yaml-validate.js';
 
-const familyId = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected a lower-case family id like "llama-3.3-70b"');
+const familyId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]*$/, 'expected a lower-case family id like "llama-3.3-70b"');
 
 export const modelFamilySchema = z.strictObject({
   id: familyId,

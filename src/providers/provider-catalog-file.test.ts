@@ -88,7 +88,9 @@ describe('catalog errors name the file, the line and the field', () => {
 
   it('an unknown field', () => {
     expect(
-      problemsOf(`${HEAD}  - id: acme\n    name: Acme\n    base_url: https://acme.test/v1\n    colour: red\n`),
+      problemsOf(
+        `${HEAD}  - id: acme\n    name: Acme\n    base_url: https://acme.test/v1\n    colour: red\n`,
+      ),
     ).toEqual(['providers.yaml:7: providers[0].colour: unknown field']);
   });
 
@@ -103,7 +105,9 @@ describe('catalog errors name the file, the line and the field', () => {
 `;
     const lines = problemsOf(text);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^providers\.yaml:8: providers\[0\]\.limits\[0\]\.window: expected one of .*, got "requests_fortnight"$/);
+    expect(lines[0]).toMatch(
+      /^providers\.yaml:8: providers\[0\]\.limits\[0\]\.window: expected one of .*, got "requests_fortnight"$/,
+    );
     expect(lines[1]).toBe(
       'providers.yaml:10: providers[0].limits[0].reset.time_zone: expected an IANA time zone like UTC or America/Los_Angeles, got "Mars/Olympus"',
     );

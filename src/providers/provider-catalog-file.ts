@@ -4,7 +4,12 @@
  */
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
-import { displayPath, parseYamlDocument, readYamlText, validateYamlDocument } from '../registry/yaml-validate.js';
+import {
+  displayPath,
+  parseYamlDocument,
+  readYamlText,
+  validateYamlDocument,
+} from '../registry/yaml-validate.js';
 import { type ProviderCatalog, providerCatalogSchema } from './provider-catalog-schema.js';
 
 /** The catalog shipped with rotor. */

@@ -17,7 +17,9 @@ const providerId = z
   .regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case id like "groq" or "github-models"');
 
 /** An environment variable name. */
-const envName = z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'expected an environment variable name like GROQ_API_KEY');
+const envName = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]*$/, 'expected an environment variable name like GROQ_API_KEY');
 
 const quotaWindow = z.enum(QUOTA_WINDOWS as [QuotaWindow, ...QuotaWindow[]]);
 
@@ -36,7 +38,9 @@ export const resetRuleSchema = z.discriminatedUnion('rule', [
   /** At a clock boundary (next minute, midnight, Monday, first of month) in `time_zone`. */
   z.strictObject({
     rule: z.literal('fixed'),
-    time_zone: z.string().refine(isKnownTimeZone, 'expected an IANA time zone like UTC or America/Los_Angeles'),
+    time_zone: z
+      .string()
+      .refine(isKnownTimeZone, 'expected an IANA time zone like UTC or America/Los_Angeles'),
   }),
   /** Usage older than one period stops counting ("per 86400s"). */
   z.strictObject({ rule: z.literal('rolling') }),

@@ -48,11 +48,14 @@ describe('Groq: requests headers are the DAY window, tokens the MINUTE window, r
     expect(obs).toEqual({ window: 'tokens_minute', resetAtMs: Math.round(NOW + ms) });
   });
 
-  it.each(['', 'soon', '5', '1x', '-1s', '1m-2s', 's', '1 m'])('an unreadable reset %j is left out', (text) => {
-    expect(parse('groq', { 'x-ratelimit-reset-tokens': text, 'x-ratelimit-remaining-tokens': '0' })).toEqual([
-      { window: 'tokens_minute', remaining: 0 },
-    ]);
-  });
+  it.each(['', 'soon', '5', '1x', '-1s', '1m-2s', 's', '1 m'])(
+    'an unreadable reset %j is left out',
+    (text) => {
+      expect(
+        parse('groq', { 'x-ratelimit-reset-tokens': text, 'x-ratelimit-remaining-tokens': '0' }),
+      ).toEqual([{ window: 'tokens_minute', remaining: 0 }]);
+    },
+  );
 });
 
 describe('Cerebras: the minute/hour/day set, resets in seconds', () => {
@@ -110,7 +113,9 @@ describe('Mistral: -req-minute and -tokens-month, the minute resets on the wall 
     expect(parse('mistral', headers, Date.UTC(2026, 10, 30, 7, 15, 59, 999))[0]!.resetAtMs).toBe(
       Date.UTC(2026, 10, 30, 7, 16),
     );
-    expect(parse('mistral', headers, Date.UTC(2026, 10, 30, 7, 16))[0]!.resetAtMs).toBe(Date.UTC(2026, 10, 30, 7, 17));
+    expect(parse('mistral', headers, Date.UTC(2026, 10, 30, 7, 16))[0]!.resetAtMs).toBe(
+      Date.UTC(2026, 10, 30, 7, 17),
+    );
   });
 });
 
@@ -132,7 +137,10 @@ describe('GitHub Models: advisory figures on 200s, the named counter on 429s', (
 
   it('a 429 names its window in x-ratelimit-type and its wait in -timeremaining', () => {
     expect(
-      parse('github-models', { 'x-ratelimit-type': 'UserByModelByDay', 'x-ratelimit-timeremaining': '85841' }),
+      parse('github-models', {
+        'x-ratelimit-type': 'UserByModelByDay',
+        'x-ratelimit-timeremaining': '85841',
+      }),
     ).toEqual([{ window: 'requests_day', resetAtMs: NOW + 85_841_000 }]);
     expect(
       parse('github-models', { 'X-RateLimit-Type': 'UserByMinute', 'X-RateLimit-TimeRemaining': '55' }),
@@ -140,9 +148,9 @@ describe('GitHub Models: advisory figures on 200s, the named counter on 429s', (
   });
 
   it('an unknown counter name is ignored', () => {
-    expect(parse('github-models', { 'x-ratelimit-type': 'SomethingNew', 'x-ratelimit-timeremaining': '5' })).toEqual(
-      [],
-    );
+    expect(
+      parse('github-models', { 'x-ratelimit-type': 'SomethingNew', 'x-ratelimit-timeremaining': '5' }),
+    ).toEqual([]);
   });
 });
 
@@ -170,8 +178,8 @@ describe('providers without quota headers', () => {
   });
 
   it('a negative or non-numeric count is left out', () => {
-    expect(parse('groq', { 'x-ratelimit-remaining-requests': '-1', 'x-ratelimit-limit-requests': 'lots' })).toEqual(
-      [],
-    );
+    expect(
+      parse('groq', { 'x-ratelimit-remaining-requests': '-1', 'x-ratelimit-limit-requests': 'lots' }),
+    ).toEqual([]);
   });
 });

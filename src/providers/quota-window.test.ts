@@ -41,7 +41,9 @@ describe('nextBoundaryMs: the next clock boundary in a time zone', () => {
     expect(nextBoundaryMs(Date.UTC(2026, 10, 30, 11, 59, 59, 999), 'session', 'UTC', fiveHoursMs)).toBe(
       Date.UTC(2026, 10, 30, 12),
     );
-    expect(nextBoundaryMs(Date.UTC(2026, 10, 30, 12), 'session', 'UTC', fiveHoursMs)).toBe(Date.UTC(2026, 10, 30, 17));
+    expect(nextBoundaryMs(Date.UTC(2026, 10, 30, 12), 'session', 'UTC', fiveHoursMs)).toBe(
+      Date.UTC(2026, 10, 30, 17),
+    );
     expect(nextBoundaryMs(0, 'session', 'UTC')).toBeUndefined();
     expect(nextBoundaryMs(0, 'unknown', 'UTC')).toBeUndefined();
   });
@@ -63,14 +65,39 @@ describe('limits in words', () => {
   it.each([
     ['groq', 'requests_day', 'llama-3.1-8b-instant', '14,400 requests/day per model, refills continuously'],
     ['groq', 'requests_day', undefined, '1,000 requests/day per model, refills continuously'],
-    ['gemini', 'requests_day', undefined, '20 requests/day per model, resets at midnight America/Los_Angeles'],
+    [
+      'gemini',
+      'requests_day',
+      undefined,
+      '20 requests/day per model, resets at midnight America/Los_Angeles',
+    ],
     ['cloudflare', 'neurons_day', undefined, '10,000 neurons/day per account, resets at midnight UTC'],
-    ['openrouter', 'requests_minute', undefined, '20 requests/min per account, resets at the start of each minute'],
+    [
+      'openrouter',
+      'requests_minute',
+      undefined,
+      '20 requests/min per account, resets at the start of each minute',
+    ],
     ['github-models', 'requests_day', undefined, '150 requests/day per model, rolling window'],
     ['github-models', 'concurrency', undefined, '5 requests at once per model, refills continuously'],
-    ['mistral', 'requests_second', undefined, '1 request/second per model, resets at the start of each second'],
-    ['mistral', 'tokens_month', undefined, '1,000,000,000 tokens/month per model, resets on the 1st, 00:00 UTC'],
-    ['ollama-cloud', 'usage_session', undefined, 'unknown usage/session (5 h) per account, resets at each session boundary'],
+    [
+      'mistral',
+      'requests_second',
+      undefined,
+      '1 request/second per model, resets at the start of each second',
+    ],
+    [
+      'mistral',
+      'tokens_month',
+      undefined,
+      '1,000,000,000 tokens/month per model, resets on the 1st, 00:00 UTC',
+    ],
+    [
+      'ollama-cloud',
+      'usage_session',
+      undefined,
+      'unknown usage/session (5 h) per account, resets at each session boundary',
+    ],
     ['ollama-cloud', 'usage_week', undefined, 'unknown usage/week per account, resets Monday 00:00 UTC'],
   ])('%s %s %s: %s', (id, window, model, words) => {
     expect(describeLimit(limit(id, window), model)).toBe(words);
