@@ -445,6 +445,19 @@ function classifyFixture(file: string, providerId: string, nowMs = NOW): Provide
   return classifyProviderError(catalog, provider, fx.status ?? undefined, fx.headers, bodyText, nowMs);
 }
 
+/** Classify a hand-written answer from provider `id`. */
+function classifyAnswer(
+  id: string,
+  status: number | undefined,
+  headers: Record<string, string>,
+  body: string,
+  nowMs = NOW,
+): ProviderFailure {
+  return classifyProviderError(catalog, providers.get(id)!, status, headers, body, nowMs);
+}
+
+const GITHUB_429 = '{"error":{"code":"RateLimitReached","message":"Rate limit exceeded"}}';
+
 function allFixtureFiles(): string[] {
   return readdirSync(FIXTURES, { withFileTypes: true })
     .filter((d) => d.isDirectory())
@@ -510,7 +523,7 @@ describe('reset times on both sides of a boundary', () => {
 describe('Mistral: the headers tell the window the body does not', () => {
   const body = JSON.stringify(readFixture('mistral/429_rate_limited_1300.json').body);
   const classify = (headers: Record<string, string>, nowMs = NOW) =>
-    classifyProviderError(catalog, providers.get('mistral')!, 429, headers, body, nowMs);
+    classifyAnswer('mistral', 429, headers, body, nowMs);
 
   it('remaining-req-minute 0 → the next wall-clock minute', () => {
     const f = classify({ 'x-ratelimit-limit-req-minute': '23', 'x-ratelimit-remaining-req-minute': '0' });
@@ -541,13 +554,11 @@ describe('Mistral: the headers tell the window the body does not', () => {
 
 describe('GitHub Models: x-ratelimit-type and retry-after', () => {
   it('UserConcurrentRequests with retry-after 0 is an account concurrency limit, clear at once', () => {
-    const f = classifyProviderError(
-      catalog,
-      providers.get('github-models')!,
+    const f = classifyAnswer(
+      'github-models',
       429,
       { 'x-ratelimit-type': 'UserConcurrentRequests', 'retry-after': '0' },
-      '{"error":{"code":"RateLimitReached","message":"Rate limit exceeded"}}',
-      NOW,
+      GITHUB_429,
     );
     expect(f).toMatchObject({
       window: 'concurrency',
@@ -558,13 +569,11 @@ describe('GitHub Models: x-ratelimit-type and retry-after', () => {
   });
 
   it('UserByMinute uses x-ratelimit-timeremaining when there is no retry-after', () => {
-    const f = classifyProviderError(
-      catalog,
-      providers.get('github-models')!,
+    const f = classifyAnswer(
+      'github-models',
       429,
       { 'x-ratelimit-type': 'UserByMinute', 'x-ratelimit-timeremaining': '55' },
-      '{"error":{"code":"RateLimitReached","message":"Rate limit exceeded"}}',
-      NOW,
+      GITHUB_429,
     );
     expect(f).toMatchObject({ window: 'requests_minute', per: 'account', resetAtMs: NOW + 55_000 });
   });
@@ -580,7 +589,7 @@ describe('OpenRouter through the catalog', () => {
         metadata: { headers: { 'X-RateLimit-Limit': '50', 'X-RateLimit-Remaining': '0' } },
       },
     });
-    const f = classifyProviderError(catalog, providers.get('openrouter')!, 429, {}, body, NOW);
+    const f = classifyAnswer('openrouter', 429, {}, body);
     expect(f).toMatchObject({
       kind: 'rate_limit',
       scope: 'account_day',
@@ -590,14 +599,7 @@ describe('OpenRouter through the catalog', () => {
   });
 
   it('an unknown provider answer with no rule and no status is a server error', () => {
-    const f = classifyProviderError(
-      catalog,
-      providers.get('openrouter')!,
-      undefined,
-      {},
-      'something odd',
-      NOW,
-    );
+    const f = classifyAnswer('openrouter', undefined, {}, 'something odd');
     expect(f).toMatchObject({ kind: 'server_error', providerKind: 'server_error', message: 'something odd' });
   });
 });

@@ -5,12 +5,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from '../package-root.js';
-import {
-  displayPath,
-  parseYamlDocument,
-  readYamlText,
-  validateYamlDocument,
-} from '../registry/yaml-validate.js';
+import { loadYamlWithSchema, parseYamlWithSchema } from '../registry/yaml-validate.js';
 
 const familyId = z
   .string()
@@ -65,12 +60,10 @@ export function defaultModelFamiliesPath(): string {
 }
 
 export async function loadModelFamilies(path = defaultModelFamiliesPath()): Promise<ModelFamilyTable> {
-  return parseModelFamilies(await readYamlText(path), path);
+  return loadYamlWithSchema(modelFamilyTableSchema, path);
 }
 
 /** Parses and validates the families YAML; throws `RegistryError`. */
 export function parseModelFamilies(text: string, file: string): ModelFamilyTable {
-  const shownFile = displayPath(file);
-  const { document, lineCounter } = parseYamlDocument(text, shownFile);
-  return validateYamlDocument(modelFamilyTableSchema, document, shownFile, lineCounter);
+  return parseYamlWithSchema(modelFamilyTableSchema, text, file);
 }

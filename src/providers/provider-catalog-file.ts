@@ -4,12 +4,7 @@
  */
 import { join } from 'node:path';
 import { packageRoot } from '../package-root.js';
-import {
-  displayPath,
-  parseYamlDocument,
-  readYamlText,
-  validateYamlDocument,
-} from '../registry/yaml-validate.js';
+import { loadYamlWithSchema, parseYamlWithSchema } from '../registry/yaml-validate.js';
 import { type ProviderCatalog, providerCatalogSchema } from './provider-catalog-schema.js';
 
 /** The catalog shipped with rotor. */
@@ -18,12 +13,10 @@ export function defaultProviderCatalogPath(): string {
 }
 
 export async function loadProviderCatalog(path = defaultProviderCatalogPath()): Promise<ProviderCatalog> {
-  return parseProviderCatalog(await readYamlText(path), path);
+  return loadYamlWithSchema(providerCatalogSchema, path);
 }
 
 /** Parses and validates catalog YAML; `file` is only used in error messages. Throws `RegistryError`. */
 export function parseProviderCatalog(text: string, file: string): ProviderCatalog {
-  const shownFile = displayPath(file);
-  const { document, lineCounter } = parseYamlDocument(text, shownFile);
-  return validateYamlDocument(providerCatalogSchema, document, shownFile, lineCounter);
+  return parseYamlWithSchema(providerCatalogSchema, text, file);
 }

@@ -64,6 +64,18 @@ export function validateYamlDocument<S extends z.ZodType>(
   throw new RegistryError(problems);
 }
 
+/** Parses YAML text and validates it against `schema`; `file` is only used in error messages. */
+export function parseYamlWithSchema<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {
+  const shownFile = displayPath(file);
+  const { document, lineCounter } = parseYamlDocument(text, shownFile);
+  return validateYamlDocument(schema, document, shownFile, lineCounter);
+}
+
+/** Reads, parses and validates a YAML file against `schema`. Throws `RegistryError`. */
+export async function loadYamlWithSchema<S extends z.ZodType>(schema: S, path: string): Promise<z.infer<S>> {
+  return parseYamlWithSchema(schema, await readYamlText(path), path);
+}
+
 /** Relative to the working directory when the file is inside it, as people type paths. */
 export function displayPath(path: string): string {
   const absolute = resolve(path);
