@@ -32,8 +32,9 @@ export interface ProviderFailureDetail {
 export type ProviderFailure = Failure & ProviderFailureDetail;
 
 /** The engine kind nearest to each provider kind (see README: what the engine should add). */
-const ENGINE_KIND: Readonly<Record<ProviderErrorKind, FailureKind>> = {
-  rate_limit: 'rate_limit',
+const ENGINE_KIND: Readonly<
+  Record<Exclude<ProviderErrorKind, 'rate_limit'>, Exclude<FailureKind, 'rate_limit'>>
+> = {
   // Not the account's fault; today's nearest is a transient model fault.
   overloaded: 'server_error',
   // "Use a model with a bigger budget" is what context_length already means to the engine.
@@ -105,7 +106,6 @@ export function classifyProviderError(
   }
   const kind = ENGINE_KIND[providerKind];
   if (kind === 'timeout') return { ...base, ...detail, kind, phase: 'total' };
-  if (kind === 'rate_limit') throw new Error('unreachable');
   return { ...base, ...detail, kind };
 }
 
