@@ -579,6 +579,29 @@ describe('GitHub Models: x-ratelimit-type and retry-after', () => {
   });
 });
 
+describe('errors inside a 200 are judged by the status their body states', () => {
+  it("Groq's in-stream error event with status_code 400", () => {
+    const chunk = JSON.stringify({
+      error: { message: 'tool call validation failed', type: 'invalid_request_error', status_code: 400 },
+    });
+    expect(classifyAnswer('groq', 200, {}, `event: error\ndata: ${chunk}\n\n`)).toMatchObject({
+      status: 200,
+      kind: 'request_error',
+      providerKind: 'request_error',
+    });
+  });
+
+  it('a 429 code in a 200 body is a rate limit; without one, an unknown 200 error is a server error', () => {
+    const limited = JSON.stringify({ error: { code: 429, message: 'Rate limit reached' } });
+    expect(classifyAnswer('groq', 200, {}, limited)).toMatchObject({
+      kind: 'rate_limit',
+      window: 'requests_unknown',
+    });
+    const odd = JSON.stringify({ error: { message: 'generation failed' } });
+    expect(classifyAnswer('groq', 200, {}, odd)).toMatchObject({ kind: 'server_error', status: 200 });
+  });
+});
+
 describe('OpenRouter through the catalog', () => {
   it('free-models-per-day is the account, reset at 00:00 UTC even with a stale header', () => {
     const body = JSON.stringify({

@@ -71,9 +71,12 @@ export function classifyProviderError(
   nowMs: number,
 ): ProviderFailure {
   const view = readErrorView(bodyText);
+  // An error inside a 200 (a stream's `error` event) is judged by the status its body states.
+  const ruleStatus =
+    status === undefined || (status >= 200 && status < 300) ? (view.bodyStatus ?? status) : status;
   const rule =
-    provider.errors.find((r) => ruleMatches(r, status, headers, view)) ??
-    catalog.common_errors.find((r) => ruleMatches(r, status, headers, view));
+    provider.errors.find((r) => ruleMatches(r, ruleStatus, headers, view)) ??
+    catalog.common_errors.find((r) => ruleMatches(r, ruleStatus, headers, view));
   const providerKind: ProviderErrorKind = rule?.kind ?? 'server_error';
   const hintMs = waitHintMs(view, headers, nowMs);
   const base: FailureBase = {

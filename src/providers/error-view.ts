@@ -24,6 +24,11 @@ export interface ErrorView {
   rejectedParams: string[];
   /** OpenRouter copies response headers into `error.metadata.headers`. */
   metaHeaders: Record<string, unknown> | undefined;
+  /**
+   * An HTTP status the body itself states (`status_code` in Groq's in-stream errors, a numeric
+   * `code` such as 429, RFC 7807 `status`), for errors that arrive inside a 200.
+   */
+  bodyStatus: number | undefined;
   /** Everything rules match `text` against: message, details, type, codes. */
   text: string;
 }
@@ -38,6 +43,7 @@ export function readErrorView(bodyText: string): ErrorView {
     retryDelay: undefined,
     rejectedParams: [],
     metaHeaders: undefined,
+    bodyStatus: undefined,
     text: '',
   };
   const texts: string[] = [];
@@ -120,6 +126,10 @@ function readObject(err: Record<string, unknown>, view: ErrorView, texts: string
   if (typeof err['details'] === 'string' && err['details'] !== view.message) texts.push(err['details']);
   addCode(view, err['code']);
   if (typeof err['status'] === 'string') addCode(view, err['status']);
+  for (const field of ['status_code', 'status', 'code']) {
+    const n = err[field];
+    if (view.bodyStatus === undefined && typeof n === 'number' && n >= 400 && n <= 599) view.bodyStatus = n;
+  }
   if (typeof err['type'] === 'string' && view.type === undefined) view.type = err['type'];
   if (typeof err['param'] === 'string' && view.param === undefined) view.param = err['param'];
   const meta = err['metadata'];
