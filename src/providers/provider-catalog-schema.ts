@@ -75,8 +75,9 @@ export const quotaHeaderSchema = z
     window_from: z.string().min(1).optional(),
     field: z.enum(['limit', 'remaining', 'reset']),
     /**
-     * How the value is written: `integer`/`number`; `go_duration` (`2m59.56s`); `seconds` (relative,
-     * may be fractional); `epoch_ms`; `epoch` (seconds or ms, told apart by size).
+     * How the value is written: `number` (a count; for a reset, seconds from now); `go_duration`
+     * (`2m59.56s`); `seconds` (relative, may be fractional); `epoch_ms`; `epoch` (seconds or ms,
+     * told apart by size).
      */
     format: z.enum(['number', 'go_duration', 'seconds', 'epoch_ms', 'epoch']).default('number'),
     /** The figure is advertised but was measured not to bind (GitHub's 200s). */
