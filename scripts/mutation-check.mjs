@@ -218,5 +218,7 @@ if (!filter) {
     ),
   ];
   writeFileSync(join(root, 'docs/mutation.md'), `${lines.join('\n')}\n`);
+  // The repository's formatter owns Markdown tables too (npm run lint checks it).
+  spawnSync('npx', ['biome', 'format', '--write', 'docs/mutation.md'], { cwd: root });
 }
 process.exit(killed === results.length ? 0 : 1);

@@ -10,7 +10,9 @@
  * concurrent failures overlap). Expected values come from the scenario, never from rotor's code.
  * With ROTOR_WRITE_LOAD_MATRIX=1 the outcome table is written to docs/load-matrix.md.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ChatCompletionChunk } from '../src/chat/chat-types.js';
 import { seededRandom } from '../src/engine/random.js';
@@ -358,5 +360,8 @@ afterAll(() => {
     '| fault on the primary | streaming | concurrent | succeeded | max attempts | upstream attempts | rotations | counted |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  writeFileSync(new URL('../docs/load-matrix.md', import.meta.url), `${[...header, ...rows].join('\n')}\n`);
+  const path = fileURLToPath(new URL('../docs/load-matrix.md', import.meta.url));
+  writeFileSync(path, `${[...header, ...rows].join('\n')}\n`);
+  // The repository's formatter owns Markdown tables too (npm run lint checks it).
+  spawnSync('npx', ['biome', 'format', '--write', path]);
 });
