@@ -60,8 +60,8 @@ async function start(
       // Limits with room for 200 streams on a busy 2-core machine (an event loop that lags is not a
       // silent model); the 'no first token' cells set their own.
       timeouts: { connectMs: 10_000, firstTokenMs: 10_000, idleMs: 10_000 },
-      // Long enough that no cooldown ends inside a cell: one rotation means one.
-      engine: { quota: { freeRequestsPerMinute: 0 }, retry: { baseDelayMs: 5000 } },
+      // Long enough that no cooldown ends inside a cell, even on a loaded machine: one rotation means one.
+      engine: { quota: { freeRequestsPerMinute: 0 }, retry: { baseDelayMs: 60_000, maxDelayMs: 120_000 } },
       ...options,
     },
     { random: seededRandom(3) },
@@ -170,7 +170,7 @@ const CASES: Case[] = [
     onPrimary: 1,
     answeredBy: B,
     rotations: [0, 1],
-    options: { timeouts: { connectMs: 10_000, firstTokenMs: 3000, idleMs: 10_000 } },
+    options: { timeouts: { connectMs: 10_000, firstTokenMs: 5000, idleMs: 10_000 } },
   },
   {
     name: 'stream cut before content',
@@ -354,7 +354,7 @@ afterAll(() => {
     '',
     'Written by `ROTOR_WRITE_LOAD_MATRIX=1 npx vitest run test/load-matrix.test.ts` (the same test runs in CI',
     'and asserts every row). Simulator over real sockets, latency scale 0.05 (errors take 3–30 ms), rotation',
-    '[primary, second, third], first-token limit 10 s (3 s for "no first token"). "Max attempts" is the most any one request made;',
+    '[primary, second, third], first-token limit 10 s (5 s for "no first token"). "Max attempts" is the most any one request made;',
     '"counted" is the primary\'s counted failures or rate limits (one episode, one escalation).',
     '',
     '| fault on the primary | streaming | concurrent | succeeded | max attempts | upstream attempts | rotations | counted |',
