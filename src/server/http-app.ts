@@ -215,12 +215,9 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
       queryKey: true,
       methods: {
         GET: ({ req, res }) => {
-          res.writeHead(200, {
-            'content-type': 'text/event-stream; charset=utf-8',
-            'cache-control': 'no-cache',
-            connection: 'keep-alive',
-          });
-          if (req.method === 'HEAD') return void res.end();
+          const head = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+          if (req.method === 'HEAD') return void res.writeHead(200, head).end();
+          res.writeHead(200, { ...head, connection: 'keep-alive' });
           res.write(': rotor events\n\n');
           const detach = deps.attachEvents(res);
           res.on('close', detach);
