@@ -247,7 +247,9 @@ export function loadGatewayConfig(
     try {
       fromFile = (parseYaml(text) as Record<string, unknown> | null) ?? {};
     } catch (err) {
-      throw new ConfigError(`Config file ${path} is not valid YAML: ${(err as Error).message}`);
+      // Only the parser's first line (what and where): its source excerpt could quote a secret of any shape.
+      const what = (err as Error).message.split('\n')[0]!.trim();
+      throw new ConfigError(`Config file ${path} is not valid YAML: ${what}`);
     }
   }
   const merged = structuredClone(fromFile) as Record<string, Record<string, unknown> | undefined>;
