@@ -11,9 +11,15 @@ export interface RawAnswer {
 
 /**
  * Write `bytes`, read until the server closes the connection (or `timeoutMs` passes), parse one
- * response. The socket is not half-closed: send `Connection: close` to have the server end it.
+ * response. Unless `halfClose`, the socket stays open for writing: send `Connection: close` to have
+ * the server end it.
  */
-export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 5000): Promise<RawAnswer> {
+export function rawRequest(
+  port: number,
+  bytes: string | Buffer,
+  timeoutMs = 5000,
+  options: { halfClose?: boolean } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -31,7 +37,9 @@ export function rawRequest(port: number, bytes: string | Buffer, timeoutMs = 500
       clearTimeout(timer);
       resolve(parse(Buffer.concat(chunks).toString('latin1')));
     });
-    socket.write(bytes);
+    socket.write(bytes, () => {
+      if (options.halfClose) socket.end(); // "that was all": an incomplete request cannot wait for more
+    });
   });
 }
 
