@@ -50,17 +50,16 @@ export function register(program: Command): void {
         }
         throw err;
       }
-      if (gateway.simulated) say(simulatedBanner(gateway.url, gateway.urls));
-      else
-        say(
-          `rotor: gateway on ${gateway.url}/v1 (model "auto"), dashboard at ${gateway.url}/\n` +
-            gateway.urls
-              .slice(1)
-              .map((u) => `rotor: also reachable at ${u}/v1\n`)
-              .join(''),
-        );
+      // One write: the warning can never be separated from (or arrive after) the banner.
       const warning = exposureWarning(config.server);
-      if (warning) say(`\nrotor: WARNING: ${warning}\n\n`);
+      const banner = gateway.simulated
+        ? simulatedBanner(gateway.url, gateway.urls)
+        : `rotor: gateway on ${gateway.url}/v1 (model "auto"), dashboard at ${gateway.url}/\n` +
+          gateway.urls
+            .slice(1)
+            .map((u) => `rotor: also reachable at ${u}/v1\n`)
+            .join('');
+      say(`${banner}${warning ? `\nrotor: WARNING: ${warning}\n\n` : ''}`);
       process.on('SIGHUP', () => {
         let next: GatewayConfig;
         try {
