@@ -70,8 +70,8 @@ export class InvalidRequestError extends RotorError {
   readonly type = 'invalid_request_error';
 }
 
-/** 400 passed through from upstream: the request cannot be served (e.g. context too long for every model). */
-export class UpstreamRequestError extends RotorError {
+/** An `invalid_request_error` whose status varies: passed through from upstream, or chosen by the HTTP layer. */
+abstract class StatusInvalidRequestError extends RotorError {
   readonly type = 'invalid_request_error';
   constructor(
     message: string,
@@ -81,6 +81,9 @@ export class UpstreamRequestError extends RotorError {
     super(message, options);
   }
 }
+
+/** 400 passed through from upstream: the request cannot be served (e.g. context too long for every model). */
+export class UpstreamRequestError extends StatusInvalidRequestError {}
 
 /** 401: missing or wrong client key (gateway), or the upstream key was refused. */
 export class AuthenticationError extends RotorError {
@@ -118,16 +121,7 @@ export class MethodNotAllowedError extends RotorError {
 }
 
 /** 400/408/431: a request the HTTP parser refused (malformed, too slow, headers too large). */
-export class HttpProtocolError extends RotorError {
-  readonly type = 'invalid_request_error';
-  constructor(
-    message: string,
-    readonly status: number,
-    options: RotorErrorOptions = {},
-  ) {
-    super(message, options);
-  }
-}
+export class HttpProtocolError extends StatusInvalidRequestError {}
 
 /** 413: request body larger than the configured limit. */
 export class PayloadTooLargeError extends RotorError {
