@@ -1,8 +1,9 @@
 /**
  * Naming and echoing what a validation issue points at: the path as a reader writes it
  * (`messages[0].role`), the value found there, and a short, safe echo of it (masked when the field
- * holds a secret). Shared by every schema that reports bad input: requests, config, registry, scenarios.
+ * holds a secret; secrets inside it redacted). Shared by every schema that reports bad input: requests, config, registry, scenarios.
  */
+import { redact } from './redact.js';
 
 /** `["messages", 0, "role"]` → `messages[0].role`; '' for the root. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -40,7 +41,7 @@ export function describeValue(input: unknown, path: readonly PropertyKey[], maxL
   const value = valueAt(input, path);
   if (value === undefined) return '';
   const secret = path.some((key) => /key|secret|token|password/i.test(String(key)));
-  let text = secret ? '"***"' : (JSON.stringify(value) ?? String(value));
+  let text = secret ? '"***"' : redact(JSON.stringify(value) ?? String(value));
   if (text.length > maxLength) text = `${text.slice(0, maxLength - 3)}...`;
   return ` (got ${text})`;
 }

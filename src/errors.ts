@@ -3,6 +3,7 @@
  * OpenAI's `{ "error": { "message", "type", "param", "code" } }` — in exactly one place
  * (`toWireError`). Library callers catch these classes; gateway clients see the wire shape.
  */
+import { clip, redact } from './redact.js';
 
 /** Why a model was not tried for a request (reported with 503s and in status). */
 export interface SkipReason {
@@ -78,8 +79,8 @@ export class InvalidRequestError extends RotorError {
   readonly type = 'invalid_request_error';
 }
 
-/** 400 passed through from upstream: the request cannot be served (e.g. context too long for every model). */
-export class UpstreamRequestError extends RotorError {
+/** An `invalid_request_error` whose status varies: passed through from upstream, or chosen by the HTTP layer. */
+abstract class StatusInvalidRequestError extends RotorError {
   readonly type = 'invalid_request_error';
   constructor(
     message: string,
@@ -89,6 +90,9 @@ export class UpstreamRequestError extends RotorError {
     super(message, options);
   }
 }
+
+/** 400 passed through from upstream: the request cannot be served (e.g. context too long for every model). */
+export class UpstreamRequestError extends StatusInvalidRequestError {}
 
 /** 401: missing or wrong client key (gateway), or the upstream key was refused. */
 export class AuthenticationError extends RotorError {
@@ -113,6 +117,20 @@ export class NotFoundError extends RotorError {
   readonly status = 404;
   readonly type = 'not_found_error';
 }
+
+/** 405: a known path with a method it does not answer; `allow` becomes the `Allow` header. */
+export class MethodNotAllowedError extends RotorError {
+  readonly status = 405;
+  readonly type = 'invalid_request_error';
+  readonly allow: string;
+  constructor(message: string, options: RotorErrorOptions & { allow: string }) {
+    super(message, options);
+    this.allow = options.allow;
+  }
+}
+
+/** 400/408/431: a request the HTTP parser refused (malformed, too slow, headers too large). */
+export class HttpProtocolError extends StatusInvalidRequestError {}
 
 /** 413: request body larger than the configured limit. */
 export class PayloadTooLargeError extends RotorError {
@@ -168,6 +186,9 @@ export interface WireError {
   };
 }
 
+/** Longest message a client receives: an echoed value must not turn an error into a megabyte. */
+const MAX_MESSAGE_CHARS = 2000;
+
 /** Map any thrown value to a status, wire body and headers. The only place this mapping lives. */
 export function toWireError(err: unknown): {
   status: number;
@@ -179,16 +200,21 @@ export function toWireError(err: unknown): {
       ? err
       : new UpstreamError('Internal error in rotor', { code: 'internal_error', cause: err });
   const headers: Record<string, string> = {};
+  if (e instanceof MethodNotAllowedError) headers.allow = e.allow;
   if (e.retryAfterMs !== undefined)
     headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
   if (e.shouldRetry === false) headers['x-should-retry'] = 'false';
   const extra: NonNullable<WireError['error']['rotor']> = {};
   if (e.retryAfterMs !== undefined) extra.retry_after_ms = Math.round(e.retryAfterMs);
-  if (e.attempts.length) extra.attempts = e.attempts;
+  if (e.attempts.length)
+    extra.attempts = e.attempts.map((a) =>
+      a.message === undefined ? a : { ...a, message: redact(a.message) },
+    );
   if (e.skipped.length) extra.skipped = e.skipped;
   const body: WireError = {
     error: {
-      message: e.message,
+      // Redacted here, the one exit of every error: whatever an upstream or a bug put into it.
+      message: redact(clip(e.message, MAX_MESSAGE_CHARS)),
       type: e.type,
       param: e.param,
       code: e.code,

@@ -24,9 +24,19 @@ function spawnServe(
 export function startServe(
   env: Record<string, string>,
   args: string[] = [],
-): Promise<{ url: string; proc: ChildProcess; stderr: () => string; exited: Promise<number | null> }> {
+): Promise<{
+  url: string;
+  proc: ChildProcess;
+  stderr: () => string;
+  stdout: () => string;
+  exited: Promise<number | null>;
+}> {
   const proc = spawnServe(env, args);
   let stderr = '';
+  let stdout = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${stderr}`)), 15_000);
@@ -35,7 +45,7 @@ export function startServe(
       const m = /(?:gateway on|OpenAI base URL:)\s+(http:\/\/[^\s]+)\/v1/.exec(stderr);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[1]!, proc, stderr: () => stderr, exited });
+        resolve({ url: m[1]!, proc, stderr: () => stderr, stdout: () => stdout, exited });
       }
     });
     proc.on('exit', (code) => {
@@ -49,9 +59,13 @@ export function startServe(
 export function serveFailure(
   env: Record<string, string>,
   args: string[] = [],
-): Promise<{ code: number | null; stderr: string }> {
+): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const proc = spawnServe(env, args);
   let stderr = '';
+  let stdout = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
   proc.stderr.on('data', (d: Buffer) => {
     stderr += d.toString();
   });
@@ -59,7 +73,7 @@ export function serveFailure(
   return new Promise((resolve) =>
     proc.on('exit', (code) => {
       clearTimeout(timer);
-      resolve({ code, stderr });
+      resolve({ code, stderr, stdout });
     }),
   );
 }

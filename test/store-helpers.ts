@@ -156,12 +156,16 @@ export async function freePort(): Promise<number> {
 /** A private `redis-server` on `port` (no persistence), for tests that stop and restart it. */
 export class PrivateRedis {
   private proc: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  /** `args`: more `redis-server` options, e.g. `['--requirepass', 'x']`. */
+  constructor(
+    readonly port: number,
+    private readonly args: readonly string[] = [],
+  ) {}
 
   async start(): Promise<void> {
     const proc = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args],
       {
         stdio: 'ignore',
       },

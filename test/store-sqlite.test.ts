@@ -1,9 +1,9 @@
 /**
  * The SQLite store end to end: gateways restarted on the same file keep cooldowns, breakers,
- * quota counts and rolling stats; `rotor serve` on a locked or corrupt file fails with one clear
- * line. Real sockets, a real simulator, a temp directory per test.
+ * quota counts and rolling stats; `rotor serve` on a locked file fails with one clear line, and
+ * on a corrupt one keeps it aside and starts fresh, saying so. Real sockets, a real simulator, a temp directory per test.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
 import type { Gateway } from '../src/server/gateway.js';
 import { type Simulator, startSimulator } from '../src/sim/index.js';
-import { serveFailure } from './serve-process.js';
+import { serveFailure, startServe } from './serve-process.js';
 import { chat, gatewayOn, metric, status } from './store-helpers.js';
 
 const [A, B] = SEED_ROTATION_ORDER as [string, string];
@@ -126,14 +126,17 @@ describe('SQLite: a file rotor cannot use is one clear line, not a stack trace',
     ]);
   });
 
-  it('a corrupt file', async () => {
+  it('a corrupt file is kept aside as *.corrupt-<time> and the gateway starts fresh', async () => {
     const store = tempStore();
     writeFileSync(store.file, 'not a database; someone wrote text here '.repeat(30));
-    const { code, stderr } = await serveFailure({ ROTOR_STORE: store.url });
-    expect(code).toBe(2);
-    expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toContain(store.file);
-    expect(stderr).toMatch(/file is not a database or is corrupt; move it aside/);
-    expect(stderr).not.toMatch(/at .*\.js:\d+/);
+    const served = await startServe({ ROTOR_STORE: store.url });
+    cleanups.push(async () => {
+      served.proc.kill('SIGTERM');
+      await served.exited;
+    });
+    const health = await fetch(`${served.url}/health`);
+    expect(health.status).toBe(200);
+    expect(readdirSync(store.dir).filter((f) => /^rotor\.db\.corrupt-/.test(f))).toHaveLength(1);
+    expect(served.stderr()).not.toMatch(/at .*\.js:\d+/);
   });
 });

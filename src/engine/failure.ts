@@ -59,6 +59,8 @@ export interface FailureBase {
   retryAfterMs?: number;
   /** The upstream provider named in the error, if any. */
   provider?: string;
+  /** Low-level detail (addresses, library messages) for debugging; never sent to clients. */
+  detail?: string;
 }
 
 export type Failure =

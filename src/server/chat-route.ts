@@ -15,6 +15,7 @@ import {
   RotorError,
   ShuttingDownError,
 } from '../errors.js';
+import { clip } from '../redact.js';
 import { attemptsMade, type ChatRun } from '../router/chat-loop.js';
 import type { Rotor } from '../router/create-rotor.js';
 import { isAutoModel } from '../router/request-order.js';
@@ -56,6 +57,11 @@ export async function handleChatCompletions(
     const body = await readJsonBody(req, ctx.bodyLimitBytes);
     const request = parseChatRequest(body);
     stream = request.stream === true;
+    if (typeof request.n === 'number' && request.n > 1)
+      throw new InvalidRequestError(`n: rotor returns one choice per request; got n = ${request.n}`, {
+        code: 'unsupported_feature',
+        param: 'n',
+      });
     checkModels(request, ctx);
     const deadlineMs = deadlineFromHeader(req.headers['x-rotor-deadline-ms']);
     const call = deadlineMs === undefined ? { signal } : { signal, deadlineMs };
@@ -158,25 +164,28 @@ function checkModels(request: ChatRequest, ctx: ChatRouteContext): void {
   for (const [i, id] of ids.entries()) {
     if (isAutoModel(id) || ctx.isKnownModel(id)) continue;
     throw new NotFoundError(
-      `The model \`${id}\` is not in rotor's rotation or registry. Use "auto" to let rotor choose, or one of GET /v1/models.`,
+      `The model \`${clip(id)}\` is not in rotor's rotation or registry. Use "auto" to let rotor choose, or one of GET /v1/models.`,
       { code: 'model_not_found', param: i === 0 ? 'model' : `models[${i - 1}]` },
     );
   }
 }
 
+/** Plain decimal digits only: `Number()` would also take `0x10`, `1e3` and surrounding spaces. */
+const DECIMAL_MS = /^[1-9][0-9]{0,9}$/;
+
 function deadlineFromHeader(value: string | string[] | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(Array.isArray(value) ? value[0] : value);
-  if (!Number.isInteger(n) || n <= 0) {
+  const text = Array.isArray(value) ? (value[0] ?? '') : value;
+  if (!DECIMAL_MS.test(text)) {
     throw new InvalidRequestError(
-      `x-rotor-deadline-ms must be a positive integer of milliseconds, got "${value}"`,
+      `x-rotor-deadline-ms must be a positive integer of milliseconds in decimal digits, got "${clip(text, 40)}"`,
       {
         code: 'invalid_header',
         param: 'x-rotor-deadline-ms',
       },
     );
   }
-  return n;
+  return Number(text);
 }
 
 function outcomeOf(err: unknown): string {

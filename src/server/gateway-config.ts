@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { issueLines } from '../describe-value.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
+import { redact, registerSecret } from '../redact.js';
 import { retryBudgetSchema, timeoutsSchema } from '../router/rotor-options.js';
 import { parseStoreUrl } from '../store/parse-store-url.js';
 
@@ -35,6 +36,10 @@ export const gatewayConfigSchema = z.strictObject({
       allowUnknownModels: z.boolean().default(false),
       /** Interval of live status pushes to dashboards, ms. */
       statusPushMs: z.number().int().positive().default(1000),
+      /** Silence the warning about a non-loopback `host` without `apiKeys` (anyone who reaches it spends the quota). */
+      allowUnauthenticatedExposure: z.boolean().default(false),
+      /** Browser clients: origins allowed to call the gateway (`["*"]` = any); empty = no CORS headers. */
+      cors: z.strictObject({ origins: z.array(z.string().min(1)).default([]) }).default({ origins: [] }),
     })
     .default({
       host: '127.0.0.1',
@@ -44,6 +49,8 @@ export const gatewayConfigSchema = z.strictObject({
       drainTimeoutMs: 10_000,
       allowUnknownModels: false,
       statusPushMs: 1000,
+      allowUnauthenticatedExposure: false,
+      cors: { origins: [] },
     }),
   upstream: z
     .strictObject({
@@ -157,8 +164,34 @@ export const gatewayConfigSchema = z.strictObject({
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 
+/** A configuration problem; its message is redacted (it may quote the file or the environment). */
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  constructor(message: string) {
+    super(redact(message));
+  }
+}
+
+/** Every secret the raw input holds, registered before validation so that no message can echo one. */
+function registerConfigSecrets(input: Record<string, Record<string, unknown> | undefined>): void {
+  registerSecret(stringAt(input.upstream, 'apiKey'));
+  const keys = input.server?.apiKeys;
+  if (Array.isArray(keys)) for (const k of keys) registerSecret(typeof k === 'string' ? k : undefined);
+  const storeUrl = stringAt(input.store, 'url');
+  if (storeUrl) {
+    try {
+      const parsed = parseStoreUrl(storeUrl);
+      if (parsed.kind === 'redis') registerSecret(parsed.password);
+    } catch {
+      // An invalid URL is reported (redacted) by validation.
+    }
+  }
+}
+
+function stringAt(section: unknown, key: string): string | undefined {
+  if (!section || typeof section !== 'object') return undefined;
+  const value = (section as Record<string, unknown>)[key];
+  return typeof value === 'string' ? value : undefined;
 }
 
 function storeUrlProblem(url: string): string | undefined {
@@ -203,6 +236,8 @@ export function loadGatewayConfig(
 ): GatewayConfig {
   const env = options.env ?? process.env;
   const path = options.path ?? env.ROTOR_CONFIG;
+  registerSecret(env.OPENROUTER_API_KEY); // before the file is read: no excerpt of it may show the key
+  for (const k of splitList(env.ROTOR_API_KEYS ?? '')) registerSecret(k);
   let fromFile: Record<string, unknown> = {};
   if (path) {
     let text: string;
@@ -214,7 +249,9 @@ export function loadGatewayConfig(
     try {
       fromFile = (parseYaml(text) as Record<string, unknown> | null) ?? {};
     } catch (err) {
-      throw new ConfigError(`Config file ${path} is not valid YAML: ${(err as Error).message}`);
+      // Only the parser's first line (what and where): its source excerpt could quote a secret of any shape.
+      const what = (err as Error).message.split('\n')[0]!.trim();
+      throw new ConfigError(`Config file ${path} is not valid YAML: ${what}`);
     }
   }
   const merged = structuredClone(fromFile) as Record<string, Record<string, unknown> | undefined>;
@@ -248,6 +285,7 @@ export function loadGatewayConfig(
     if (value && typeof value === 'object' && !Array.isArray(value)) Object.assign(section(name), value);
     else (merged as Record<string, unknown>)[name] = value;
   }
+  registerConfigSecrets(merged);
   return parseGatewayConfig(
     merged,
     path ? `config file ${path} (with environment overrides)` : 'configuration',

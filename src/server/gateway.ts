@@ -14,6 +14,7 @@ import type { EngineEvent } from '../engine/engine-events.js';
 import type { Random } from '../engine/random.js';
 import { packageRoot } from '../package-root.js';
 import { type Reconciler, startReconciler } from '../reconcile/reconciler.js';
+import { redact, redactJson } from '../redact.js';
 import { startAdaptiveRanking } from '../registry/adaptive-rank.js';
 import { fetchModels } from '../registry/fetch-models.js';
 import { defaultRegistryPath, loadRegistry } from '../registry/registry-file.js';
@@ -27,6 +28,9 @@ import type { RedisCoordinator } from '../store/redis-coordinator.js';
 import type { StateStore } from '../store/state-store.js';
 import { type ChatTransport, UpstreamClient } from '../upstream/upstream-client.js';
 import { VERSION } from '../version.js';
+import { answerClientError } from './client-error.js';
+import { planReload, type ReloadPlan } from './config-reload.js';
+import { exposureWarning, reachableUrls } from './exposure.js';
 import type { GatewayConfig } from './gateway-config.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { createGatewayApp, type GatewayApp } from './http-app.js';
@@ -40,8 +44,10 @@ export interface GatewayDeps {
 }
 
 export interface Gateway {
-  /** `http://host:port` */
+  /** `http://host:port` (a wildcard bind address is replaced by loopback: a URL this machine can use). */
   readonly url: string;
+  /** Every URL a client can use (each interface's address for a wildcard bind). */
+  readonly urls: string[];
   readonly port: number;
   readonly rotor: Rotor;
   readonly app: GatewayApp;
@@ -49,7 +55,10 @@ export interface Gateway {
   readonly simulated: boolean;
   /** The in-process simulator, when simulated. */
   readonly simulator: Simulator | undefined;
+  /** The configuration in force (a reload replaces it). */
   readonly config: GatewayConfig;
+  /** Apply what can change while running (see `config-reload.ts`); the rest is reported as needing a restart. */
+  reload(next: GatewayConfig): ReloadPlan;
   /** Keeps the rotation in step with the live model list, when enabled (`reconcile.enabled`). */
   readonly reconciler: Reconciler | undefined;
   /** Where engine state lives (`store.url`: memory, SQLite or Redis). */
@@ -65,15 +74,7 @@ export interface Gateway {
 const SIMULATED_KEY = 'sk-rotor-simulated';
 
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
-  const logger =
-    deps.logger ??
-    pino({
-      level: config.log.level,
-      redact: {
-        paths: ['apiKey', '*.apiKey', 'headers.authorization', '*.headers.authorization'],
-        censor: '***',
-      },
-    });
+  const logger = deps.logger ?? gatewayLogger(config.log.level);
   const registryFile = (await loadRegistry(config.registry ?? defaultRegistryPath())).registry;
   const registry = rotationDefaultsFrom(registryFile);
   const simulated = !config.upstream.apiKey;
@@ -212,7 +213,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       })
     : undefined;
 
-  const status = () => {
+  // Redacted as a whole: upstream messages and URLs inside it must not carry a secret out.
+  const status = () => redactJson(rawStatus());
+  const rawStatus = () => {
     const s = rotor.status();
     return {
       rotor: { version: VERSION, simulated, startedAtMs, upstream: upstreamInfo.baseUrl },
@@ -278,7 +281,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   // Live events for dashboards: engine events as they happen, a status snapshot every statusPushMs.
   const listeners = new Set<ServerResponse>();
   const broadcast = (event: string, data: unknown, id?: number) => {
-    const frame = `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    const frame = `${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${redact(JSON.stringify(data))}\n\n`;
     for (const res of listeners) res.write(frame);
   };
   const unsubscribe = rotor.engine.subscribe((event: EngineEvent) => {
@@ -295,9 +298,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     rotor,
     metrics,
     logger,
-    bodyLimitBytes: config.server.bodyLimitBytes,
-    apiKeys: config.server.apiKeys,
-    allowUnknownModels: config.server.allowUnknownModels,
+    ...appSettings(config),
     isKnownModel: known,
     listModels,
     status,
@@ -316,6 +317,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   });
 
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, app.handle);
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    logger.debug({ code: err.code, message: err.message }, 'malformed HTTP request refused');
+    answerClientError(err, socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.server.port, config.server.host, () => {
@@ -324,20 +329,51 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     });
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
-  logger.info({ url, simulated, rotation: rotation.length }, 'rotor gateway listening');
+  const urls = reachableUrls(address.address, address.port);
+  const url = urls[0]!;
+  logger.info({ url, urls, simulated, rotation: rotation.length }, 'rotor gateway listening');
   if (simulated) logger.warn({ simulator: simulator?.url }, 'no OPENROUTER_API_KEY: answers are SIMULATED');
+  const warnExposure = (c: GatewayConfig) => {
+    const warning = exposureWarning(c.server);
+    if (warning) logger.warn({ host: c.server.host, urls }, warning);
+  };
+  warnExposure(config);
+
+  let current = config;
+  const reload = (next: GatewayConfig): ReloadPlan => {
+    const plan = planReload(current, next);
+    // What needs a restart keeps its old value, so `config` always says what is in force.
+    const applied = structuredClone(next);
+    for (const path of plan.restart) setAt(applied, path, current);
+    app.reconfigure(appSettings(applied));
+    logger.level = applied.log.level;
+    // Read per request by the loop: a new deadline or timeout applies to the next request.
+    Object.assign(rotor.options, {
+      deadlineMs: applied.deadlineMs,
+      maxQueueWaitMs: applied.maxQueueWaitMs,
+      timeouts: applied.timeouts,
+    });
+    const order = applied.rotation.order;
+    if (plan.apply.includes('rotation.order') && order)
+      rotor.engine.setRotationOrder(order, 'configuration reloaded');
+    current = applied;
+    warnExposure(current);
+    return plan;
+  };
 
   let closing: Promise<{ drained: number; aborted: number }> | undefined;
   return {
     url,
+    urls,
     port: address.port,
     rotor,
     app,
     simulated,
     simulator,
-    config,
+    get config() {
+      return current;
+    },
+    reload,
     reconciler,
     store: opened.store,
     coordinator: opened.coordinator,
@@ -349,7 +385,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         quotaPoller?.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        const result = await app.drain(config.server.drainTimeoutMs);
+        const result = await app.drain(current.server.drainTimeoutMs);
         for (const res of listeners) res.end();
         listeners.clear();
         clearInterval(pushTimer);
@@ -367,6 +403,50 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       return closing;
     },
   };
+}
+
+/** pino with the one redaction rule applied to every line it writes. */
+function gatewayLogger(level: string): Logger {
+  return pino({
+    level,
+    redact: {
+      paths: [
+        'apiKey',
+        '*.apiKey',
+        'headers.authorization',
+        '*.headers.authorization',
+        'password',
+        '*.password',
+      ],
+      censor: '***',
+    },
+    hooks: { streamWrite: (line) => redact(line) },
+  });
+}
+
+function appSettings(config: GatewayConfig) {
+  return {
+    bodyLimitBytes: config.server.bodyLimitBytes,
+    apiKeys: config.server.apiKeys,
+    allowUnknownModels: config.server.allowUnknownModels,
+    corsOrigins: config.server.cors.origins,
+  };
+}
+
+/** Copy the value at a dotted `path` from `source` into `target` (both configurations). */
+function setAt(target: object, path: string, source: object): void {
+  const keys = path.split('.');
+  let t = target as Record<string, unknown>;
+  let s = source as Record<string, unknown> | undefined;
+  for (const key of keys.slice(0, -1)) {
+    const next = t[key];
+    t[key] = next && typeof next === 'object' ? { ...(next as object) } : {};
+    t = t[key] as Record<string, unknown>;
+    s = s?.[key] as Record<string, unknown> | undefined;
+  }
+  const last = keys[keys.length - 1]!;
+  if (s?.[last] === undefined) delete t[last];
+  else t[last] = s[last];
 }
 
 function usable(m: ModelDefaults | undefined): boolean {

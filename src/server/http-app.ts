@@ -6,19 +6,25 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { AuthenticationError, CancelledError, NotFoundError, ShuttingDownError } from '../errors.js';
+import {
+  AuthenticationError,
+  CancelledError,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  NotFoundError,
+  RotorError,
+  ShuttingDownError,
+} from '../errors.js';
+import { clip } from '../redact.js';
 import type { Rotor } from '../router/create-rotor.js';
 import { type ChatRouteContext, handleChatCompletions } from './chat-route.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
 import { sendError, sendJson } from './http-body.js';
 
-export interface GatewayAppDeps {
+export interface GatewayAppDeps extends GatewayAppSettings {
   rotor: Rotor;
   metrics: GatewayMetrics;
   logger: Logger;
-  bodyLimitBytes: number;
-  apiKeys: readonly string[];
-  allowUnknownModels: boolean;
   isKnownModel(id: string): boolean;
   /** `GET /v1/models` entries beyond `auto`. */
   listModels(): unknown[];
@@ -33,6 +39,15 @@ export interface GatewayAppDeps {
   clock?: { now(): number };
 }
 
+/** What a config reload (SIGHUP) may change while the gateway runs. */
+export interface GatewayAppSettings {
+  bodyLimitBytes: number;
+  apiKeys: readonly string[];
+  allowUnknownModels: boolean;
+  /** Origins allowed to call from a browser (`*` = any); empty = no CORS headers. */
+  corsOrigins?: readonly string[];
+}
+
 interface InFlight {
   controller: AbortController;
 }
@@ -41,30 +56,71 @@ export interface GatewayApp {
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Stop taking work, let in-flight requests finish within `drainMs`, then abort the rest cleanly. */
   drain(drainMs: number): Promise<{ drained: number; aborted: number }>;
+  /** Apply reloaded settings to the requests that arrive from now on. */
+  reconfigure(settings: GatewayAppSettings): void;
   readonly inFlight: number;
 }
 
+/** What a route handler gets. */
+interface RouteCall {
+  req: IncomingMessage;
+  res: ServerResponse;
+  reqId: string;
+  /** The path's variable part (`/v1/models/{id}`: the encoded id). */
+  rest: string;
+}
+
+type Handler = (call: RouteCall) => void | Promise<void>;
+
+/**
+ * One entry of the route table. Everything generic follows from it for every route, present and
+ * future: `HEAD` on each `GET`, 405 with `Allow` for another method, CORS preflights, and auth.
+ */
+interface Route {
+  /** Exact paths (without a trailing slash), or a prefix ending in `/` whose rest is passed on. */
+  paths: readonly string[];
+  methods: Partial<Record<'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH', Handler>>;
+  /** No client key needed (health, the dashboard page). */
+  open?: boolean;
+  /** The client key may come as `?key=` (the dashboard's data routes: EventSource cannot send headers). */
+  queryKey?: boolean;
+}
+
+/** Request headers a browser client may send cross-origin. */
+const CORS_ALLOW_HEADERS = 'authorization, content-type, x-rotor-deadline-ms, x-request-id';
+/** Response headers a browser client may read cross-origin. */
+const CORS_EXPOSE_HEADERS = 'x-rotor-model, x-rotor-attempts, x-request-id, retry-after';
+/** A client's `x-request-id` is echoed and logged only when it is a short, plain token. */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
 export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
   const inFlight = new Set<InFlight>();
-  const keyDigests = deps.apiKeys.map(digest);
+  let settings: GatewayAppSettings = deps;
+  let keyDigests = deps.apiKeys.map(digest);
   const now = () => deps.clock?.now() ?? Date.now();
   let draining = false;
   let idleWaiters: Array<() => void> = [];
   let nextId = 0;
-  // The same for every chat request: built once, not per request.
-  const chatContext: ChatRouteContext = {
-    rotor: deps.rotor,
-    bodyLimitBytes: deps.bodyLimitBytes,
-    isKnownModel: deps.isKnownModel,
-    allowUnknownModels: deps.allowUnknownModels,
-  };
+  // The same for every chat request: built once (and on reload), not per request.
+  let chatContext = chatContextFrom(settings);
+  function chatContextFrom(s: GatewayAppSettings): ChatRouteContext {
+    return {
+      rotor: deps.rotor,
+      bodyLimitBytes: s.bodyLimitBytes,
+      isKnownModel: deps.isKnownModel,
+      allowUnknownModels: s.allowUnknownModels,
+    };
+  }
 
-  const authorised = (req: IncomingMessage, target: Target): boolean => {
-    if (keyDigests.length === 0) return true;
-    const header = req.headers.authorization;
-    const presented = header?.startsWith('Bearer ')
-      ? header.slice(7).trim()
-      : (new URLSearchParams(target.query).get('key') ?? '');
+  const authorised = (req: IncomingMessage, target: Target, route: Route): boolean => {
+    if (keyDigests.length === 0 || route.open) return true;
+    // The scheme is case-insensitive (RFC 7235): `bearer x` is as good as `Bearer x`.
+    const scheme = /^bearer[ \t]+(.+)$/i.exec(req.headers.authorization ?? '');
+    const presented = scheme
+      ? scheme[1]!.trim()
+      : route.queryKey
+        ? (new URLSearchParams(target.query).get('key') ?? '')
+        : '';
     if (!presented) return false;
     const d = digest(presented);
     return keyDigests.some((k) => timingSafeEqual(k, d));
@@ -82,6 +138,126 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     };
   };
 
+  const routes: readonly Route[] = [
+    {
+      paths: ['/health'],
+      open: true,
+      methods: { GET: ({ res }) => sendJson(res, 200, { status: 'ok', ...deps.health() }) },
+    },
+    {
+      paths: ['/'],
+      open: true,
+      methods: {
+        GET: ({ res }) => {
+          const html = deps.dashboardHtml();
+          res.writeHead(200, {
+            'content-type': 'text/html; charset=utf-8',
+            // The page is one self-contained file: nothing else may load or run.
+            'content-security-policy':
+              "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'",
+            'x-content-type-options': 'nosniff',
+            'content-length': Buffer.byteLength(html),
+            'cache-control': 'no-cache',
+          });
+          res.end(html);
+        },
+      },
+    },
+    {
+      paths: ['/ready'],
+      methods: {
+        GET: ({ res }) => {
+          const current = deps.rotor.engine.currentModel();
+          if (current) return sendJson(res, 200, { status: 'ready', currentModel: current });
+          return sendJson(res, 503, { status: 'unavailable', reasons: unavailableReasons(deps.rotor) });
+        },
+      },
+    },
+    {
+      paths: ['/metrics'],
+      methods: {
+        GET: async ({ res }) => {
+          const text = await deps.metrics.text();
+          res.writeHead(200, { 'content-type': deps.metrics.contentType });
+          res.end(text);
+        },
+      },
+    },
+    {
+      paths: ['/v1/chat/completions', '/chat/completions'],
+      methods: { POST: ({ req, res, reqId }) => chat(req, res, reqId) },
+    },
+    {
+      paths: ['/v1/models', '/models'],
+      methods: { GET: ({ res }) => sendJson(res, 200, { object: 'list', data: deps.listModels() }) },
+    },
+    {
+      paths: ['/v1/models/', '/models/'],
+      methods: {
+        GET: ({ res, rest }) => {
+          const id = decodePathSegment(rest);
+          const found = deps.listModels().find((m) => (m as { id: string }).id === id);
+          if (found) return sendJson(res, 200, found);
+          throw new NotFoundError(`The model \`${clip(id)}\` is not known to rotor`, {
+            code: 'model_not_found',
+            param: 'model',
+          });
+        },
+      },
+    },
+    {
+      paths: ['/v1/rotor/status'],
+      queryKey: true,
+      methods: { GET: ({ res }) => sendJson(res, 200, deps.status()) },
+    },
+    {
+      paths: ['/v1/rotor/events'],
+      queryKey: true,
+      methods: {
+        GET: ({ req, res }) => {
+          const head = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };
+          if (req.method === 'HEAD') return void res.writeHead(200, head).end();
+          res.writeHead(200, { ...head, connection: 'keep-alive' });
+          res.write(': rotor events\n\n');
+          const detach = deps.attachEvents(res);
+          res.on('close', detach);
+        },
+      },
+    },
+  ];
+
+  /** The route serving `path` and the path's variable part, if any route does. */
+  const find = (path: string): { route: Route; rest: string } | undefined => {
+    for (const route of routes) {
+      for (const p of route.paths) {
+        if (p === path) return { route, rest: '' };
+        if (p.endsWith('/') && p.length > 1 && path.startsWith(p) && path.length > p.length)
+          return { route, rest: path.slice(p.length) };
+      }
+    }
+    return undefined;
+  };
+
+  /** The methods a route answers, as an `Allow` header. */
+  const allowOf = (route: Route): string => {
+    const methods = Object.keys(route.methods);
+    if (route.methods.GET) methods.push('HEAD');
+    return [...methods, 'OPTIONS'].join(', ');
+  };
+
+  /** CORS response headers for an allowed `Origin`; false when the origin is not allowed. */
+  const corsHeaders = (req: IncomingMessage): Record<string, string> | false => {
+    const origin = req.headers.origin;
+    const allowed = settings.corsOrigins ?? [];
+    if (!origin || allowed.length === 0) return false;
+    if (!allowed.includes('*') && !allowed.includes(origin)) return false;
+    return {
+      'access-control-allow-origin': allowed.includes('*') ? '*' : origin,
+      'access-control-expose-headers': CORS_EXPOSE_HEADERS,
+      vary: 'origin',
+    };
+  };
+
   async function route(
     req: IncomingMessage,
     res: ServerResponse,
@@ -91,72 +267,49 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     const method = req.method ?? 'GET';
     const pathname = target.pathname;
     const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
-
-    if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok', ...deps.health() });
-    if (method === 'GET' && path === '/') {
-      const html = deps.dashboardHtml();
-      res.writeHead(200, {
-        'content-type': 'text/html; charset=utf-8',
-        // The page is one self-contained file: nothing else may load or run.
-        'content-security-policy':
-          "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; connect-src 'self'; base-uri 'none'; form-action 'none'",
-        'x-content-type-options': 'nosniff',
-        'content-length': Buffer.byteLength(html),
-        'cache-control': 'no-cache',
-      });
-      res.end(html);
-      return;
-    }
-    if (!authorised(req, target)) {
+    const cors = corsHeaders(req);
+    if (cors) for (const [name, value] of Object.entries(cors)) res.setHeader(name, value);
+    const found = find(path);
+    if (!found) {
       req.resume();
-      sendError(
-        res,
-        new AuthenticationError('Missing or invalid API key for this gateway (Authorization: Bearer …)', {
-          code: 'invalid_api_key',
-        }),
+      throw new NotFoundError(`No route for ${clip(method, 20)} ${clip(path)}`, { code: 'unknown_route' });
+    }
+    const { route: matched, rest } = found;
+    if (method === 'OPTIONS') {
+      // Preflights carry no credentials: answered before auth, with what the route allows.
+      req.resume();
+      const allow = allowOf(matched);
+      res.writeHead(204, {
+        allow,
+        ...(cors
+          ? {
+              'access-control-allow-methods': allow,
+              'access-control-allow-headers': CORS_ALLOW_HEADERS,
+              'access-control-max-age': '600',
+            }
+          : {}),
+      });
+      res.end();
+      return;
+    }
+    const handler = matched.methods[(method === 'HEAD' ? 'GET' : method) as keyof Route['methods']];
+    if (!handler) {
+      req.resume();
+      throw new MethodNotAllowedError(
+        `${clip(method, 20)} is not allowed on ${path}; use ${allowOf(matched)}`,
+        {
+          code: 'method_not_allowed',
+          allow: allowOf(matched),
+        },
       );
-      return;
     }
-    if (method === 'GET' && path === '/ready') {
-      const current = deps.rotor.engine.currentModel();
-      if (current) return sendJson(res, 200, { status: 'ready', currentModel: current });
-      return sendJson(res, 503, { status: 'unavailable', reasons: unavailableReasons(deps.rotor) });
-    }
-    if (method === 'GET' && path === '/metrics') {
-      const text = await deps.metrics.text();
-      res.writeHead(200, { 'content-type': deps.metrics.contentType });
-      res.end(text);
-      return;
-    }
-    if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
-      return chat(req, res, reqId);
-    }
-    if (method === 'GET' && (path === '/v1/models' || path === '/models')) {
-      return sendJson(res, 200, { object: 'list', data: deps.listModels() });
-    }
-    if (method === 'GET' && path.startsWith('/v1/models/')) {
-      const id = decodeURIComponent(path.slice('/v1/models/'.length));
-      const found = deps.listModels().find((m) => (m as { id: string }).id === id);
-      if (found) return sendJson(res, 200, found);
-      throw new NotFoundError(`The model \`${id}\` is not known to rotor`, {
-        code: 'model_not_found',
-        param: 'model',
+    if (!authorised(req, target, matched)) {
+      req.resume();
+      throw new AuthenticationError('Missing or invalid API key for this gateway (Authorization: Bearer …)', {
+        code: 'invalid_api_key',
       });
     }
-    if (method === 'GET' && path === '/v1/rotor/status') return sendJson(res, 200, deps.status());
-    if (method === 'GET' && path === '/v1/rotor/events') {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
-      res.write(': rotor events\n\n');
-      const detach = deps.attachEvents(res);
-      res.on('close', detach);
-      return;
-    }
-    req.resume();
-    throw new NotFoundError(`No route for ${method} ${path}`, { code: 'unknown_route' });
+    await handler({ req, res, reqId, rest });
   }
 
   async function chat(req: IncomingMessage, res: ServerResponse, reqId: string): Promise<void> {
@@ -200,8 +353,15 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     get inFlight() {
       return inFlight.size;
     },
+    reconfigure(next) {
+      settings = next;
+      keyDigests = next.apiKeys.map(digest);
+      chatContext = chatContextFrom(next);
+    },
     handle(req, res) {
-      const reqId = String(req.headers['x-request-id'] ?? `req-${(++nextId).toString(36)}`);
+      const given = req.headers['x-request-id'];
+      const reqId =
+        typeof given === 'string' && REQUEST_ID.test(given) ? given : `req-${(++nextId).toString(36)}`;
       res.setHeader('x-request-id', reqId);
       if (draining) {
         req.resume();
@@ -219,11 +379,12 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
       }
       const target = parseTarget(req.url ?? '/');
       if (!target) {
-        sendError(res, new NotFoundError('Malformed request URL', { code: 'unknown_route' }));
+        req.resume();
+        sendError(res, new InvalidRequestError('Malformed request URL', { code: 'invalid_path' }));
         return;
       }
       route(req, res, target, reqId).catch((err: unknown) => {
-        if (!(err instanceof NotFoundError) && !(err instanceof AuthenticationError)) {
+        if (!(err instanceof RotorError) || err.status >= 500) {
           deps.logger.error({ reqId, err }, 'request failed');
         }
         sendError(res, err);
@@ -280,6 +441,17 @@ function parseTarget(raw: string): Target | undefined {
     return { pathname: url.pathname, query: url.search.slice(1) };
   } catch {
     return undefined;
+  }
+}
+
+/** A `%`-encoded path segment, decoded; a malformed escape is the client's error, not a crash. */
+function decodePathSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new InvalidRequestError(`The path segment "${clip(raw)}" is not valid percent-encoding`, {
+      code: 'invalid_path',
+    });
   }
 }
 

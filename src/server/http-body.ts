@@ -1,6 +1,13 @@
-/** Reading a JSON request body with a size limit, and writing JSON and errors in one shape. */
+/** Reading a JSON request body with size and depth limits, and writing JSON and errors in one shape. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidRequestError, PayloadTooLargeError, toWireError } from '../errors.js';
+
+/**
+ * Deepest nesting of objects and arrays accepted in a request body. Real requests (tool schemas
+ * included) stay far below; a body nested thousands deep would overflow the stack when re-serialised
+ * for the upstream.
+ */
+export const MAX_JSON_DEPTH = 128;
 
 /** Read and parse a JSON body of at most `limitBytes`; errors are OpenAI-shaped 400/413s. */
 export async function readJsonBody(req: IncomingMessage, limitBytes: number): Promise<unknown> {
@@ -47,6 +54,12 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
     throw new InvalidRequestError('Request body is empty; expected a JSON object', { code: 'invalid_json' });
   const text =
     chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+  const depth = nestingDepth(text, MAX_JSON_DEPTH);
+  if (depth > MAX_JSON_DEPTH)
+    throw new InvalidRequestError(
+      `Request body is nested more than ${MAX_JSON_DEPTH} levels deep (the limit of objects and arrays within each other)`,
+      { code: 'invalid_json' },
+    );
   try {
     return JSON.parse(text);
   } catch (err) {
@@ -54,6 +67,28 @@ export async function readJsonBody(req: IncomingMessage, limitBytes: number): Pr
       code: 'invalid_json',
     });
   }
+}
+
+/** Nesting depth of the JSON text's objects and arrays (brackets in strings do not count); stops past `limit`. */
+export function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
 }
 
 function tooLarge(limitBytes: number): PayloadTooLargeError {

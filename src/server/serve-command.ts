@@ -1,11 +1,16 @@
 /**
- * `rotor serve`: run the gateway until SIGTERM/SIGINT, then drain in-flight requests and exit.
- * Without OPENROUTER_API_KEY it serves simulated answers and says so loudly.
+ * `rotor serve`: run the gateway until SIGTERM/SIGINT, then drain in-flight requests and exit;
+ * SIGHUP reloads the configuration file. Without OPENROUTER_API_KEY it serves simulated answers
+ * and says so loudly. Everything it writes goes through the one redaction rule.
  */
 import type { Command } from 'commander';
+import { redact } from '../redact.js';
 import { StoreError } from '../store/state-store.js';
+import { exposureWarning } from './exposure.js';
 import { type Gateway, startGateway } from './gateway.js';
-import { ConfigError, defaultStoreUrl, loadGatewayConfig } from './gateway-config.js';
+import { ConfigError, defaultStoreUrl, type GatewayConfig, loadGatewayConfig } from './gateway-config.js';
+
+const say = (text: string) => process.stderr.write(redact(text));
 
 export function register(program: Command): void {
   program
@@ -15,51 +20,74 @@ export function register(program: Command): void {
     .option('-p, --port <port>', 'port to listen on (env: ROTOR_PORT; default 8080)')
     .option('-H, --host <host>', 'interface to bind (env: ROTOR_HOST; default 127.0.0.1)')
     .action(async (opts: { config?: string; port?: string; host?: string }) => {
-      let config: ReturnType<typeof loadGatewayConfig>;
-      try {
+      const load = (): GatewayConfig => {
         const server: Record<string, unknown> = {};
         if (opts.port !== undefined) server.port = Number(opts.port);
         if (opts.host !== undefined) server.host = opts.host;
-        config = loadGatewayConfig({ path: opts.config, overrides: { server } as never });
+        const loaded = loadGatewayConfig({ path: opts.config, overrides: { server } as never });
+        // `rotor serve` persists by default (SQLite under ./data); an embedded gateway uses memory.
+        return loaded.store.url === undefined
+          ? { ...loaded, store: { ...loaded.store, url: defaultStoreUrl(loaded) } }
+          : loaded;
+      };
+      let config: GatewayConfig;
+      try {
+        config = load();
       } catch (err) {
         if (err instanceof ConfigError) {
-          process.stderr.write(`rotor: ${err.message}\n`);
+          say(`rotor: ${err.message}\n`);
           process.exit(2);
         }
         throw err;
       }
-      // `rotor serve` persists by default (SQLite under ./data); an embedded gateway uses memory.
-      if (config.store.url === undefined)
-        config = { ...config, store: { ...config.store, url: defaultStoreUrl(config) } };
       let gateway: Gateway;
       try {
         gateway = await startGateway(config);
       } catch (err) {
         if (err instanceof StoreError) {
-          process.stderr.write(`rotor: ${err.message}\n`);
+          say(`rotor: ${err.message}\n`);
           process.exit(2);
         }
         throw err;
       }
-      if (gateway.simulated) process.stderr.write(simulatedBanner(gateway.url));
-      else
-        process.stderr.write(
-          `rotor: gateway on ${gateway.url}/v1 (model "auto"), dashboard at ${gateway.url}/\n`,
-        );
+      // One write: the warning can never be separated from (or arrive after) the banner.
+      const warning = exposureWarning(config.server);
+      const banner = gateway.simulated
+        ? simulatedBanner(gateway.url, gateway.urls)
+        : `rotor: gateway on ${gateway.url}/v1 (model "auto"), dashboard at ${gateway.url}/\n` +
+          gateway.urls
+            .slice(1)
+            .map((u) => `rotor: also reachable at ${u}/v1\n`)
+            .join('');
+      say(`${banner}${warning ? `\nrotor: WARNING: ${warning}\n\n` : ''}`);
+      process.on('SIGHUP', () => {
+        let next: GatewayConfig;
+        try {
+          next = load();
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          say(`rotor: SIGHUP: reload failed, still running with the previous configuration: ${why}\n`);
+          return;
+        }
+        const plan = gateway.reload(next);
+        const applied = plan.apply.length ? plan.apply.join(', ') : 'nothing changed';
+        const restart = plan.restart.length ? `; needs a restart to change: ${plan.restart.join(', ')}` : '';
+        say(`rotor: SIGHUP: configuration reloaded (applied: ${applied}${restart})\n`);
+        const exposed = exposureWarning(gateway.config.server);
+        if (exposed) say(`rotor: WARNING: ${exposed}\n`);
+      });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`rotor: ${signal} received, draining in-flight requests…\n`);
+        say(`rotor: ${signal} received, draining in-flight requests…\n`);
         gateway.close().then(
           (r) => {
-            process.stderr.write(
-              `rotor: stopped (${r.drained} finished, ${r.aborted} answered with an error)\n`,
-            );
+            say(`rotor: stopped (${r.drained} finished, ${r.aborted} answered with an error)\n`);
             process.exit(0);
           },
           (err: unknown) => {
-            process.stderr.write(`rotor: error while stopping: ${String(err)}\n`);
+            say(`rotor: error while stopping: ${String(err)}\n`);
             process.exit(1);
           },
         );
@@ -69,7 +97,7 @@ export function register(program: Command): void {
     });
 }
 
-export function simulatedBanner(url: string): string {
+export function simulatedBanner(url: string, urls: readonly string[] = [url]): string {
   const lines = [
     'NO OPENROUTER_API_KEY SET — ANSWERS ARE SIMULATED',
     '',
@@ -78,6 +106,7 @@ export function simulatedBanner(url: string): string {
     '',
     `OpenAI base URL:  ${url}/v1   (model "auto")`,
     `Dashboard:        ${url}/`,
+    ...urls.filter((u) => u !== url).map((u) => `Also reachable:   ${u}/v1`),
   ];
   const width = Math.max(...lines.map((l) => l.length)) + 4;
   const bar = '!'.repeat(width + 2);

@@ -35,6 +35,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       return {
         store: SqliteStore.open(parsed.path, {
           ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+          onNotice: (message) => options.logger?.warn({ store: 'sqlite' }, message),
         }),
         coordinator: undefined,
       };

@@ -28,6 +28,7 @@ import type {
 } from '../router/attempt-coordinator.js';
 import type { RedisAddress } from './parse-store-url.js';
 import { ADMIT_LUA, PUBLISH_FACT_LUA, RELEASE_PROBE_LUA } from './redis-scripts.js';
+import { StoreError } from './state-store.js';
 
 export interface RedisCoordinatorOptions {
   address: RedisAddress;
@@ -126,6 +127,10 @@ export class RedisCoordinator implements AttemptCoordinator {
   private isDegraded = true;
   /** Whether "unreachable" has been logged for the current outage. */
   private saidDown = false;
+  /** Until `connect` has decided: the two connections come up one after the other, which is no outage. */
+  private starting = true;
+  /** The last connection error, to tell refused credentials from an unreachable server. */
+  private lastError: Error | undefined;
   private syncing: Promise<void> | undefined;
   private closed = false;
   private readonly counts: CoordinatorStats = {
@@ -174,7 +179,10 @@ export class RedisCoordinator implements AttemptCoordinator {
     this.client.defineCommand('rotorReleaseProbe', { lua: RELEASE_PROBE_LUA, numberOfKeys: 1 });
     this.sub = new Redis({ ...base, autoResubscribe: true, maxRetriesPerRequest: null });
     for (const c of [this.client, this.sub]) {
-      c.on('error', () => {}); // connection errors surface as state changes, logged once per outage
+      // Connection errors surface as state changes, logged once per outage.
+      c.on('error', (err: Error) => {
+        this.lastError = err;
+      });
       c.on('ready', () => this.reconsider());
       c.on('close', () => this.reconsider());
     }
@@ -195,7 +203,17 @@ export class RedisCoordinator implements AttemptCoordinator {
       () => false,
     );
     const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs).unref());
-    if (!(await Promise.race([connected, timeout]))) c.sayDown();
+    const up = await Promise.race([connected, timeout]);
+    c.starting = false;
+    if (!up && isAuthError(c.lastError)) {
+      // Wrong credentials are a configuration error, not an outage: waiting will not fix them.
+      const why = c.lastError!.message;
+      await c.close();
+      throw new StoreError(
+        `Redis at ${c.display} refused rotor's credentials (${why.replace(/\s+/g, ' ').trim()}): authentication failed; check the user and password in the store URL (ROTOR_STORE).`,
+      );
+    }
+    if (!up) c.sayDown();
     return c;
   }
 
@@ -314,8 +332,15 @@ export class RedisCoordinator implements AttemptCoordinator {
   }
 
   private sayDown(): void {
-    if (this.saidDown || this.closed) return;
+    if (this.saidDown || this.closed || this.starting) return;
     this.saidDown = true;
+    if (isAuthError(this.lastError)) {
+      this.logger?.error(
+        { store: 'redis', url: this.display, err: this.lastError?.message },
+        'redis authentication failed (wrong user or password): serving on local state until it is fixed',
+      );
+      return;
+    }
     this.logger?.warn(
       { store: 'redis', url: this.display },
       'redis unreachable: serving on local state (shared quota, probes and health facts resume when it returns)',
@@ -550,4 +575,9 @@ async function quit(client: Redis): Promise<void> {
     // closing anyway
   }
   client.disconnect();
+}
+
+/** Whether Redis refused the credentials (as opposed to being unreachable). */
+function isAuthError(err: Error | undefined): boolean {
+  return err !== undefined && /WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username/i.test(err.message);
 }

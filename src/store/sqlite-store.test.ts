@@ -1,5 +1,5 @@
 /** The SQLite store on its own: round trip, reopen, and one-line errors for files it cannot use. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -89,11 +89,67 @@ describe('SqliteStore', () => {
     await open(path).close(); // free again once the first is closed
   });
 
-  it('a file that is not a database is a one-line StoreError', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'rotor-sqlite-')), 'rotor.db');
-    writeFileSync(path, 'this is not an SQLite file, just some text '.repeat(20));
-    expect(() => SqliteStore.open(path)).toThrowError(StoreError);
-    expect(() => SqliteStore.open(path)).toThrowError(/file is not a database or is corrupt; move it aside/);
+  const corruptCopies = (dir: string, name: string) =>
+    readdirSync(dir).filter((f) => f.startsWith(`${name}.corrupt-`));
+
+  it('a file that is not a database is kept aside as *.corrupt-<time>, reported, and a fresh one opened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rotor-sqlite-'));
+    const path = join(dir, 'rotor.db');
+    const text = 'this is not an SQLite file, just some text '.repeat(20);
+    writeFileSync(path, text);
+    const notices: string[] = [];
+    const store = SqliteStore.open(path, { onNotice: (m) => notices.push(m) });
+    cleanups.push(() => store.close());
+    expect(await store.load()).toBeUndefined();
+    const [aside] = corruptCopies(dir, 'rotor.db');
+    expect(aside).toMatch(/^rotor\.db\.corrupt-\d{4}-\d\d-\d\dT/);
+    expect(readFileSync(join(dir, aside!), 'utf8')).toBe(text); // nothing lost: the old file is intact
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain(`kept aside as ${join(dir, aside!)}`);
+    expect(notices[0]).toMatch(/starting with fresh state/);
+  });
+
+  it('a file with a SQLite header but garbage pages is kept aside too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rotor-sqlite-'));
+    const path = join(dir, 'rotor.db');
+    writeFileSync(path, Buffer.concat([Buffer.from('SQLite format 3\0'), Buffer.alloc(4080, 0xab)]));
+    const notices: string[] = [];
+    const store = SqliteStore.open(path, { onNotice: (m) => notices.push(m) });
+    cleanups.push(() => store.close());
+    expect(corruptCopies(dir, 'rotor.db')).toHaveLength(1);
+    expect(notices.join('\n')).toMatch(/corrupt; kept aside/);
+  });
+
+  it('a garbage WAL is kept aside and the last checkpointed state is kept', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rotor-sqlite-'));
+    const path = join(dir, 'rotor.db');
+    const first = SqliteStore.open(path);
+    const state = engineWithHistory().engine.toJSON();
+    await first.save(state);
+    await first.close(); // the last close checkpoints the WAL into the file
+    writeFileSync(`${path}-wal`, Buffer.alloc(8192, 0x5a));
+    const notices: string[] = [];
+    const again = SqliteStore.open(path, { onNotice: (m) => notices.push(m) });
+    cleanups.push(() => again.close());
+    expect((await again.load())?.savedAtMs).toBe(state.savedAtMs);
+    expect(corruptCopies(dir, 'rotor.db-wal')).toHaveLength(1);
+    expect(notices.join('\n')).toMatch(/not a SQLite write-ahead log/);
+  });
+
+  it('an empty file is reported, and a healthy file and WAL are not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rotor-sqlite-'));
+    const path = join(dir, 'rotor.db');
+    writeFileSync(path, '');
+    const notices: string[] = [];
+    await SqliteStore.open(path, { onNotice: (m) => notices.push(m) }).close();
+    expect(notices).toEqual([`SQLite store ${path}: the file is empty (0 bytes); starting with fresh state`]);
+    const healthy = SqliteStore.open(path, { onNotice: (m) => notices.push(m) });
+    await healthy.save(engineWithHistory().engine.toJSON());
+    expect(existsSync(`${path}-wal`)).toBe(true); // in use while open
+    await healthy.close();
+    await SqliteStore.open(path, { onNotice: (m) => notices.push(m) }).close();
+    expect(notices).toHaveLength(1);
+    expect(corruptCopies(dir, 'rotor.db')).toEqual([]);
   });
 
   it('a saved state that is not engine state is refused with advice', async () => {

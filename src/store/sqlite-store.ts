@@ -3,10 +3,13 @@
  * gateway state. Cooldowns, breakers, account quota counts and rolling per-model stats survive a
  * restart. The gateway holds the file's lock while it runs (`locking_mode = EXCLUSIVE`), so a
  * second gateway on the same file is refused instead of silently overwriting the first one's
- * state. Opening checks everything a later write needs (schema, write lock), so a locked, corrupt
- * or unwritable file is one clear error at start, never a crash loop of stack traces.
+ * state. Opening checks everything a later write needs (schema, write lock), so a locked or
+ * unwritable file is one clear error at start, never a crash loop of stack traces. A file that is
+ * not a database, or a WAL that is not a WAL, is kept aside as `<name>.corrupt-<time>` and the
+ * gateway starts with fresh state, saying so: the state is a cache of health facts, and a gateway
+ * that refuses to start over it would be worse than one that relearns them.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EngineStateJson } from '../engine/engine-state.js';
@@ -20,7 +23,13 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** The row this gateway's state lives in. Default `gateway`. */
   key?: string;
+  /** Told what was found wrong and done about it at open (an empty file, a corrupt file kept aside). */
+  onNotice?: (message: string) => void;
 }
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+/** The two magic numbers a WAL file starts with (big- and little-endian checksums). */
+const WAL_MAGIC = new Set([0x377f0682, 0x377f0683]);
 
 export class SqliteStore implements StateStore {
   readonly kind = 'sqlite' as const;
@@ -53,6 +62,19 @@ export class SqliteStore implements StateStore {
         `SQLite store ${file}: cannot create its directory (${(err as Error).message}); choose a writable path with ROTOR_STORE=sqlite:PATH.`,
       );
     }
+    const notice = options.onNotice ?? (() => {});
+    checkFiles(file, notice);
+    try {
+      return SqliteStore.openChecked(file, options);
+    } catch (err) {
+      // Corruption the header checks could not see: keep the files aside and start once more, fresh.
+      if (!(err instanceof CorruptFileError)) throw err;
+      notice(`${keepAside(file, [file, `${file}-wal`, `${file}-shm`])}; starting with fresh state`);
+      return SqliteStore.openChecked(file, options);
+    }
+  }
+
+  private static openChecked(file: string, options: SqliteStoreOptions): SqliteStore {
     let db: Database.Database | undefined;
     try {
       db = new Database(file, { timeout: options.busyTimeoutMs ?? 2000 });
@@ -77,6 +99,9 @@ export class SqliteStore implements StateStore {
       return new SqliteStore(file, db, options.key ?? 'gateway');
     } catch (err) {
       db?.close();
+      const code = (err as { code?: unknown }).code;
+      if (code === 'SQLITE_NOTADB' || (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT')))
+        throw new CorruptFileError(sqliteError(file, err).message);
       throw sqliteError(file, err);
     }
   }
@@ -152,5 +177,69 @@ function sqliteError(file: string, err: unknown): StoreError {
       return say('the disk is full.');
     default:
       return say(`${message.replace(/\s+/g, ' ')}.`);
+  }
+}
+
+class CorruptFileError extends StoreError {}
+
+/**
+ * Before SQLite sees them: an empty file is reported (SQLite would silently treat it as a new
+ * database), a file without SQLite's header or a WAL without the WAL magic is kept aside (SQLite
+ * would silently ignore a garbage WAL, dropping what it held without a word).
+ */
+function checkFiles(file: string, notice: (message: string) => void): void {
+  const mainSize = sizeOf(file);
+  if (mainSize === 0) notice(`SQLite store ${file}: the file is empty (0 bytes); starting with fresh state`);
+  else if (mainSize !== undefined && readHead(file, 16).toString('latin1') !== SQLITE_HEADER) {
+    notice(
+      `${keepAside(file, [file, `${file}-wal`, `${file}-shm`])} (not a SQLite database); starting with fresh state`,
+    );
+    return;
+  }
+  const wal = `${file}-wal`;
+  const walSize = sizeOf(wal);
+  if (walSize === undefined || walSize === 0) return;
+  const head = readHead(wal, 32);
+  if (head.length < 32 || !WAL_MAGIC.has(head.readUInt32BE(0))) {
+    notice(
+      `${keepAside(file, [wal, `${file}-shm`])} (not a SQLite write-ahead log); starting from the last checkpointed state`,
+    );
+  }
+}
+
+/** Rename `paths` (those that exist) to `<path>.corrupt-<time>`; says what was moved where. */
+function keepAside(file: string, paths: readonly string[]): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const moved: string[] = [];
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const to = `${p}.corrupt-${stamp}`;
+    try {
+      renameSync(p, to);
+    } catch (err) {
+      throw new StoreError(
+        `SQLite store ${file}: ${p} is corrupt and cannot be moved aside (${(err as Error).message}); move it yourself or choose another file with ROTOR_STORE=sqlite:PATH.`,
+      );
+    }
+    moved.push(to);
+  }
+  return `SQLite store ${file}: corrupt; kept aside as ${moved.join(', ')}`;
+}
+
+function sizeOf(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}
+
+function readHead(path: string, bytes: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    return buf.subarray(0, readSync(fd, buf, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
   }
 }

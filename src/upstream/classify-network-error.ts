@@ -1,7 +1,7 @@
 /**
  * Maps what the socket layer throws (undici errors, Node system errors) to a `Failure`.
- * Messages keep the error code and address only; undici errors never carry request headers,
- * so the key cannot leak from here.
+ * A lost or refused connection tells the client "upstream unreachable" and the error code only:
+ * addresses and library messages (`connect ECONNREFUSED 10.0.0.7:443`) stay in `detail`.
  */
 import type { Failure } from '../engine/failure.js';
 
@@ -34,10 +34,11 @@ export function classifyNetworkError(err: unknown): Failure {
     case 'UND_ERR_BODY_TIMEOUT':
       return { kind: 'timeout', phase: 'idle', message };
     default:
-      if (code && NETWORK_CODES.has(code)) return { kind: 'network', message };
+      if (code && NETWORK_CODES.has(code))
+        return { kind: 'network', message: `Upstream unreachable (${code})`, detail: message };
       // Parser errors, content-length mismatches and the like: the upstream answered badly.
       if (code?.startsWith('HPE_') || code?.startsWith('UND_ERR_')) return { kind: 'server_error', message };
-      return { kind: 'network', message };
+      return { kind: 'network', message: 'Upstream unreachable', detail: message };
   }
 }
 

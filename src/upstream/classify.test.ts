@@ -337,7 +337,9 @@ describe('classifyHttpError: messages are safe to show', () => {
     });
     const f = classifyHttpError(401, {}, body, NOW);
     expect(f.kind).toBe('auth');
-    expect(f.message).not.toMatch(/sk-or|user_2abc/);
+    // At most the key's prefix and last four characters (the one redaction rule, src/redact.ts).
+    expect(f.message).not.toMatch(/0123456789ab|user_2abc/);
+    expect(f.message).toContain('sk-or-v1-…cdef');
   });
 
   it('bounds the message length', () => {
