@@ -165,13 +165,8 @@ export function toWireError(err: unknown): {
   body: WireError;
   headers: Record<string, string>;
 } {
-  const e =
-    err instanceof RotorError
-      ? err
-      : new UpstreamError('Internal error in rotor', { code: 'internal_error', cause: err });
-  const headers: Record<string, string> = {};
-  if (e.retryAfterMs !== undefined)
-    headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
+  const e = asRotorError(err);
+  const headers = retryAfterHeaders(e);
   const extra: NonNullable<WireError['error']['rotor']> = {};
   if (e.retryAfterMs !== undefined) extra.retry_after_ms = Math.round(e.retryAfterMs);
   if (e.attempts.length) extra.attempts = e.attempts;
@@ -186,4 +181,19 @@ export function toWireError(err: unknown): {
     },
   };
   return { status: e.status === 499 ? 499 : e.status, body, headers };
+}
+
+/** Any thrown value as a member of the hierarchy: what is not a `RotorError` is an internal error. */
+export function asRotorError(err: unknown): RotorError {
+  return err instanceof RotorError
+    ? err
+    : new UpstreamError('Internal error in rotor', { code: 'internal_error', cause: err });
+}
+
+/** The `Retry-After` header (whole seconds, at least 1) an error suggests, if any. */
+export function retryAfterHeaders(e: RotorError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (e.retryAfterMs !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
+  return headers;
 }
