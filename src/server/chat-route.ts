@@ -37,7 +37,7 @@ export interface ChatRouteResult {
   attempts: AttemptRecord[];
 }
 
-const SSE_HEADERS = {
+export const SSE_HEADERS = {
   'content-type': 'text/event-stream; charset=utf-8',
   'cache-control': 'no-cache',
   connection: 'keep-alive',
@@ -134,7 +134,7 @@ async function pipeStream(
   return failed ? 502 : 200;
 }
 
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
+export function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
@@ -148,7 +148,7 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
   });
 }
 
-function checkModels(request: ChatRequest, ctx: ChatRouteContext): void {
+export function checkModels(request: ChatRequest, ctx: ChatRouteContext): void {
   if (ctx.allowUnknownModels) return;
   const ids = [request.model, ...(request.models ?? [])];
   for (const [i, id] of ids.entries()) {
@@ -160,7 +160,7 @@ function checkModels(request: ChatRequest, ctx: ChatRouteContext): void {
   }
 }
 
-function deadlineFromHeader(value: string | string[] | undefined): number | undefined {
+export function deadlineFromHeader(value: string | string[] | undefined): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(Array.isArray(value) ? value[0] : value);
   if (!Number.isInteger(n) || n <= 0) {
@@ -175,7 +175,7 @@ function deadlineFromHeader(value: string | string[] | undefined): number | unde
   return n;
 }
 
-function outcomeOf(err: unknown): string {
+export function outcomeOf(err: unknown): string {
   if (err instanceof CancelledError) return 'cancelled';
   if (err instanceof RotorError) return err.code ?? err.type;
   return 'internal_error';

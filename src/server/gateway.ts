@@ -13,6 +13,7 @@ import type { Clock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
 import type { Random } from '../engine/random.js';
 import { packageRoot } from '../package-root.js';
+import { ResponseStore } from '../protocols/responses/response-store.js';
 import { type Reconciler, startReconciler } from '../reconcile/reconciler.js';
 import { startAdaptiveRanking } from '../registry/adaptive-rank.js';
 import { fetchModels } from '../registry/fetch-models.js';
@@ -292,6 +293,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     bodyLimitBytes: config.server.bodyLimitBytes,
     apiKeys: config.server.apiKeys,
     allowUnknownModels: config.server.allowUnknownModels,
+    modelAliases: config.protocols.modelAliases,
+    responseStore: new ResponseStore(config.protocols.storedResponses),
     isKnownModel: known,
     listModels,
     status,

@@ -3,14 +3,20 @@
  * handful of routes): routing, client auth, per-request abort on disconnect, request logging, and
  * draining on shutdown so that requests in = responses out.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { AuthenticationError, CancelledError, NotFoundError, ShuttingDownError } from '../errors.js';
+import { countTokens, messagesProtocol } from '../protocols/anthropic/messages-protocol.js';
+import { DEFAULT_MODEL_ALIASES } from '../protocols/model-alias.js';
+import { ResponseStore } from '../protocols/responses/response-store.js';
+import { responsesProtocol } from '../protocols/responses/responses-protocol.js';
 import type { Rotor } from '../router/create-rotor.js';
-import { type ChatRouteContext, handleChatCompletions } from './chat-route.js';
+import { type ChatRouteContext, type ChatRouteResult, handleChatCompletions } from './chat-route.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import { sendError, sendJson } from './http-body.js';
+import { readJsonBody, sendError, sendJson } from './http-body.js';
+import { handleProtocolRoute } from './protocol-route.js';
+import { errorShapeFor, protocolRoute } from './protocol-routes.js';
 
 export interface GatewayAppDeps {
   rotor: Rotor;
@@ -31,6 +37,10 @@ export interface GatewayAppDeps {
   /** `GET /v1/rotor/events`: attach a server-sent-event listener; returns a detach function. */
   attachEvents(res: ServerResponse): () => void;
   clock?: { now(): number };
+  /** Model names agents send → rotor models (`/v1/messages`, `/v1/responses`); default every `claude-*` → `auto`. */
+  modelAliases?: Readonly<Record<string, string>>;
+  /** What `/v1/responses` keeps for `store: true` (previous_response_id, item_reference). */
+  responseStore?: ResponseStore;
 }
 
 interface InFlight {
@@ -59,12 +69,22 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     allowUnknownModels: deps.allowUnknownModels,
   };
 
+  const translate = {
+    aliases: deps.modelAliases ?? DEFAULT_MODEL_ALIASES,
+    newId: (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`,
+  };
+  const responses = responsesProtocol(deps.responseStore ?? new ResponseStore());
+
   const authorised = (req: IncomingMessage, target: Target): boolean => {
     if (keyDigests.length === 0) return true;
     const header = req.headers.authorization;
+    // Anthropic clients send their key as `x-api-key`.
+    const apiKeyHeader = req.headers['x-api-key'];
     const presented = header?.startsWith('Bearer ')
       ? header.slice(7).trim()
-      : (new URLSearchParams(target.query).get('key') ?? '');
+      : typeof apiKeyHeader === 'string' && apiKeyHeader
+        ? apiKeyHeader.trim()
+        : (new URLSearchParams(target.query).get('key') ?? '');
     if (!presented) return false;
     const d = digest(presented);
     return keyDigests.some((k) => timingSafeEqual(k, d));
@@ -93,6 +113,12 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     const path = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
 
     if (method === 'GET' && path === '/health') return sendJson(res, 200, { status: 'ok', ...deps.health() });
+    // Claude Code checks reachability with `HEAD /` before its first request.
+    if (method === 'HEAD' && path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' });
+      res.end();
+      return;
+    }
     if (method === 'GET' && path === '/') {
       const html = deps.dashboardHtml();
       res.writeHead(200, {
@@ -111,9 +137,12 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
       req.resume();
       sendError(
         res,
-        new AuthenticationError('Missing or invalid API key for this gateway (Authorization: Bearer …)', {
-          code: 'invalid_api_key',
-        }),
+        new AuthenticationError(
+          'Missing or invalid API key for this gateway (Authorization: Bearer … or x-api-key)',
+          { code: 'invalid_api_key' },
+        ),
+        {},
+        errorShapeFor(path),
       );
       return;
     }
@@ -129,8 +158,23 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
       return;
     }
     if (method === 'POST' && (path === '/v1/chat/completions' || path === '/chat/completions')) {
-      return chat(req, res, reqId);
+      return chat(res, reqId, 'chat_completions', (signal) =>
+        handleChatCompletions(req, res, chatContext, signal),
+      );
     }
+    const protocol = protocolRoute(method, path);
+    if (protocol === 'messages') {
+      return chat(res, reqId, protocol, (signal) =>
+        handleProtocolRoute(req, res, chatContext, messagesProtocol, translate, signal),
+      );
+    }
+    if (protocol === 'responses') {
+      return chat(res, reqId, protocol, (signal) =>
+        handleProtocolRoute(req, res, chatContext, responses, translate, signal),
+      );
+    }
+    if (protocol === 'count_tokens')
+      return sendJson(res, 200, countTokens(await readJsonBody(req, deps.bodyLimitBytes)));
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) {
       return sendJson(res, 200, { object: 'list', data: deps.listModels() });
     }
@@ -159,7 +203,13 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     throw new NotFoundError(`No route for ${method} ${path}`, { code: 'unknown_route' });
   }
 
-  async function chat(req: IncomingMessage, res: ServerResponse, reqId: string): Promise<void> {
+  /** Run one answering route (chat completions or a translated protocol) with tracking, metrics and a log line. */
+  async function chat(
+    res: ServerResponse,
+    reqId: string,
+    route: string,
+    handler: (signal: AbortSignal) => Promise<ChatRouteResult>,
+  ): Promise<void> {
     const startedMs = now();
     const entry: InFlight = { controller: new AbortController() };
     const untrack = track(entry);
@@ -168,7 +218,7 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     };
     res.on('close', onClose);
     try {
-      const result = await handleChatCompletions(req, res, chatContext, entry.controller.signal);
+      const result = await handler(entry.controller.signal);
       const attempts = result.attempts;
       const durationMs = now() - startedMs;
       deps.metrics.recordRequest({
@@ -177,10 +227,12 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
         durationMs,
         stream: result.stream,
         attempts,
+        route,
       });
       deps.logger.info(
         {
           reqId,
+          route,
           status: result.status,
           outcome: result.outcome,
           stream: result.stream,
@@ -188,7 +240,7 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
           attempts: res.getHeader('x-rotor-attempts'),
           durationMs,
         },
-        'chat completion',
+        route === 'chat_completions' ? 'chat completion' : `${route} request`,
       );
     } finally {
       res.off('close', onClose);
@@ -226,7 +278,7 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
         if (!(err instanceof NotFoundError) && !(err instanceof AuthenticationError)) {
           deps.logger.error({ reqId, err }, 'request failed');
         }
-        sendError(res, err);
+        sendError(res, err, {}, errorShapeFor(target.pathname));
       });
     },
     async drain(drainMs) {

@@ -77,9 +77,17 @@ export function sendJson(
   res.end(text);
 }
 
-/** Send any thrown value as an OpenAI-shaped error (the one mapping lives in `toWireError`). */
-export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): number {
-  const wire = toWireError(err);
+/**
+ * Send any thrown value as an error: OpenAI-shaped by default (the one mapping lives in
+ * `toWireError`), or in another protocol's shape through its own mapping.
+ */
+export function sendError(
+  res: ServerResponse,
+  err: unknown,
+  headers: Record<string, string> = {},
+  toWire: (err: unknown) => { status: number; body: unknown; headers: Record<string, string> } = toWireError,
+): number {
+  const wire = toWire(err);
   // 499 is not a real status a client can receive; the client is gone anyway.
   const status = wire.status === 499 ? 400 : wire.status;
   if (res.headersSent) {
