@@ -52,7 +52,8 @@ export const contentBlockSchema = z.union([
 ]);
 
 export const anthropicMessageSchema = z.looseObject({
-  role: z.enum(['user', 'assistant']),
+  /** `system` in `messages` is not in Anthropic's documented API, but Claude Code sends it (2.1.x). */
+  role: z.enum(['user', 'assistant', 'system']),
   content: z.union([z.string(), z.array(contentBlockSchema)]),
 });
 

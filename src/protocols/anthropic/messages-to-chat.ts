@@ -19,6 +19,7 @@ export function messagesToChat(req: MessagesRequest, model: string): MessagesTra
   if (system) messages.push({ role: 'system', content: system });
   for (const m of req.messages) {
     if (m.role === 'user') messages.push(...userMessages(m.content));
+    else if (m.role === 'system') messages.push({ role: 'system', content: blocksText(m.content) });
     else messages.push(assistantMessage(m.content));
   }
   const chat: ChatRequest = { model, messages, max_tokens: req.max_tokens };
@@ -38,6 +39,11 @@ export function messagesToChat(req: MessagesRequest, model: string): MessagesTra
   }
   const thinking = req.thinking !== undefined && req.thinking.type !== 'disabled';
   return { chat, thinking };
+}
+
+function blocksText(content: string | AnthropicContentBlock[]): string {
+  if (typeof content === 'string') return content;
+  return content.map((b) => (b.type === 'text' ? (b.text as string) : '')).join('\n\n');
 }
 
 function systemText(system: MessagesRequest['system']): string {
