@@ -5,7 +5,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
-import { type GatewayFixture, gatewayWithSimulator, postJson } from './gateway-helpers.js';
+import { type GatewayFixture, gatewayWithSimulator, parsePrometheus, postJson } from './gateway-helpers.js';
 
 const [A] = SEED_ROTATION_ORDER as [string];
 /** What Claude Code sends (AGENTS.md); the default alias map sends every `claude-*` to `auto`. */
@@ -297,6 +297,14 @@ describe('Anthropic SDK: failover and typed errors', () => {
       );
       expect(res.status).toBe(200);
       expect(await res.json()).toMatchObject({ type: 'message' });
+      // Request metrics carry the route.
+      const samples = parsePrometheus(await (await fetch(`${f.gateway.url}/metrics`)).text());
+      const requests = samples.filter((s) => s.name === 'rotor_requests_total');
+      expect(requests).toContainEqual({
+        name: 'rotor_requests_total',
+        labels: { outcome: 'success', status: '200', route: 'messages' },
+        value: 1,
+      });
     } finally {
       await f.close();
     }

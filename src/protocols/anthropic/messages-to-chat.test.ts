@@ -43,6 +43,19 @@ describe('messagesToChat', () => {
     expect(() => parseChatRequest(chat)).not.toThrow();
   });
 
+  it('a system-role message in messages (Claude Code sends them) becomes a system message', () => {
+    const { chat } = translate({
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'system', content: [{ type: 'text', text: 'reminder' }] },
+      ],
+    });
+    expect(chat.messages).toEqual([
+      { role: 'user', content: 'hi' },
+      { role: 'system', content: 'reminder' },
+    ]);
+  });
+
   it('images (base64 and URL) become image_url parts', () => {
     const { chat } = translate({
       messages: [
