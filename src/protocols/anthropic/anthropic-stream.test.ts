@@ -1,31 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatCompletionChunk } from '../../chat/chat-types.js';
+import { chunk, usageChunk as makeUsageChunk } from '../../../test/chat-chunks.js';
 import { NoModelAvailableError, RateLimitError, UpstreamError } from '../../errors.js';
 import { toAnthropicError } from './anthropic-error.js';
 import { completionToMessage } from './anthropic-message.js';
 import { AnthropicStreamTranslator } from './anthropic-stream.js';
 
-const chunk = (
-  delta: Record<string, unknown>,
-  finish: string | null = null,
-  extra: Partial<ChatCompletionChunk> = {},
-) =>
-  ({
-    id: 'c1',
-    object: 'chat.completion.chunk',
-    created: 1,
-    model: 'm/free',
-    choices: [{ index: 0, delta, finish_reason: finish }],
-    ...extra,
-  }) as ChatCompletionChunk;
-const usageChunk = {
-  id: 'c1',
-  object: 'chat.completion.chunk',
-  created: 1,
-  model: 'm/free',
-  choices: [],
-  usage: { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 },
-} as ChatCompletionChunk;
+const usageChunk = makeUsageChunk({ prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 });
 
 const names = (events: { event: string }[]) => events.map((e) => e.event);
 

@@ -6,7 +6,8 @@
  * event and no `message_stop`, so no client mistakes a cut answer for a whole one. Pure: feed chunks,
  * get events.
  */
-import type { ChatCompletionChunk, FinishReason, Usage } from '../../chat/chat-types.js';
+import type { ChunkDelta } from '../../chat/chat-types.js';
+import { ChunkTranslator } from '../chunk-translator.js';
 import type { SseEvent } from '../sse-event.js';
 import { anthropicStreamError } from './anthropic-error.js';
 import { anthropicUsage, stopReason } from './anthropic-message.js';
@@ -16,15 +17,9 @@ type OpenBlock =
   | { kind: 'thinking'; index: number }
   | { kind: 'tool_use'; index: number; toolIndex: number };
 
-export class AnthropicStreamTranslator {
-  private started = false;
-  private ended = false;
+export class AnthropicStreamTranslator extends ChunkTranslator {
   private nextBlock = 0;
   private open: OpenBlock | undefined;
-  private finish: FinishReason | null = null;
-  private nativeFinish: string | null | undefined;
-  private usage: Usage | undefined;
-  private model: string;
 
   constructor(
     private readonly options: {
@@ -36,95 +31,60 @@ export class AnthropicStreamTranslator {
       inputTokens: number;
     },
   ) {
-    this.model = options.model;
+    super(options.model);
   }
 
-  push(chunk: ChatCompletionChunk): SseEvent[] {
-    const out: SseEvent[] = [];
-    if (chunk.model) this.model = chunk.model;
-    this.start(out);
-    if (chunk.error) {
-      this.fail(out, chunk.error.code, chunk.error.message);
-      return out;
+  protected delta(out: SseEvent[], d: ChunkDelta): void {
+    if (this.options.thinking && typeof d.reasoning === 'string' && d.reasoning.length > 0) {
+      this.ensure(out, 'thinking');
+      out.push(delta(this.open!.index, { type: 'thinking_delta', thinking: d.reasoning }));
     }
-    if (chunk.usage) this.usage = chunk.usage;
-    const choice = chunk.choices?.[0];
-    if (!choice) return out;
-    const d = choice.delta;
-    if (d) {
-      if (this.options.thinking && typeof d.reasoning === 'string' && d.reasoning.length > 0) {
-        this.ensure(out, 'thinking');
-        out.push(delta(this.open!.index, { type: 'thinking_delta', thinking: d.reasoning }));
-      }
-      if (typeof d.content === 'string' && d.content.length > 0) {
-        this.ensure(out, 'text');
-        out.push(delta(this.open!.index, { type: 'text_delta', text: d.content }));
-      }
-      for (const call of d.tool_calls ?? []) {
-        const open = this.open;
-        if (open?.kind !== 'tool_use' || open.toolIndex !== call.index) {
-          this.close(out);
-          const index = this.nextBlock++;
-          this.open = { kind: 'tool_use', index, toolIndex: call.index };
-          out.push({
-            event: 'content_block_start',
-            data: {
-              type: 'content_block_start',
-              index,
-              content_block: {
-                type: 'tool_use',
-                id: call.id ?? `toolu_${index}`,
-                name: call.function?.name ?? '',
-                input: {},
-              },
-            },
-          });
-        }
-        const args = call.function?.arguments;
-        if (args) out.push(delta(this.open!.index, { type: 'input_json_delta', partial_json: args }));
-      }
+    if (typeof d.content === 'string' && d.content.length > 0) {
+      this.ensure(out, 'text');
+      out.push(delta(this.open!.index, { type: 'text_delta', text: d.content }));
     }
-    if (choice.finish_reason != null) this.finish = choice.finish_reason;
-    if (choice.native_finish_reason != null) this.nativeFinish = choice.native_finish_reason;
-    return out;
+    for (const call of d.tool_calls ?? []) {
+      const open = this.open;
+      if (open?.kind !== 'tool_use' || open.toolIndex !== call.index) {
+        this.close(out);
+        const index = this.nextBlock++;
+        this.open = { kind: 'tool_use', index, toolIndex: call.index };
+        const block = {
+          type: 'tool_use',
+          id: call.id ?? `toolu_${index}`,
+          name: call.function?.name ?? '',
+          input: {},
+        };
+        out.push({
+          event: 'content_block_start',
+          data: { type: 'content_block_start', index, content_block: block },
+        });
+      }
+      const args = call.function?.arguments;
+      if (args) out.push(delta(this.open!.index, { type: 'input_json_delta', partial_json: args }));
+    }
   }
 
-  /** The upstream finished: close the open block, then `message_delta` and `message_stop`. */
-  end(): SseEvent[] {
-    const out: SseEvent[] = [];
-    if (this.ended) return out;
-    this.start(out);
-    this.close(out);
-    this.ended = true;
-    const usage = anthropicUsage(this.usage, this.options.inputTokens);
+  /** `message_delta` (stop reason, usage) and `message_stop`. */
+  protected completed(out: SseEvent[]): void {
     out.push({
       event: 'message_delta',
       data: {
         type: 'message_delta',
         delta: { stop_reason: stopReason(this.finish, this.nativeFinish), stop_sequence: null },
-        usage,
+        usage: anthropicUsage(this.usage, this.options.inputTokens),
       },
     });
     out.push({ event: 'message_stop', data: { type: 'message_stop' } });
-    return out;
   }
 
-  /** A failure the loop did not turn into a chunk (cancellation, shutdown): the same `error` event. */
-  error(code: number | string, message: string): SseEvent[] {
-    const out: SseEvent[] = [];
-    this.fail(out, code, message);
-    return out;
-  }
-
-  private fail(out: SseEvent[], code: number | string, message: string): void {
-    if (this.ended) return;
-    this.ended = true;
+  /** An `error` event, and no `message_stop`. */
+  protected failed(out: SseEvent[], code: number | string, message: string): void {
     out.push({ event: 'error', data: anthropicStreamError(code, message) });
   }
 
-  private start(out: SseEvent[]): void {
-    if (this.started) return;
-    this.started = true;
+  /** `message_start`, then a `ping` as Anthropic sends one. */
+  protected opening(out: SseEvent[]): void {
     out.push({
       event: 'message_start',
       data: {
@@ -157,7 +117,7 @@ export class AnthropicStreamTranslator {
     });
   }
 
-  private close(out: SseEvent[]): void {
+  protected close(out: SseEvent[]): void {
     const open = this.open;
     if (!open) return;
     this.open = undefined;

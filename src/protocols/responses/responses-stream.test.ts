@@ -1,31 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatCompletionChunk } from '../../chat/chat-types.js';
+import { chunk, usageChunk as makeUsageChunk } from '../../../test/chat-chunks.js';
 import { completionToResponse } from './response-object.js';
 import { parseResponsesRequest } from './responses-request-schema.js';
 import { ResponsesStreamTranslator } from './responses-stream.js';
 
-const chunk = (
-  delta: Record<string, unknown>,
-  finish: string | null = null,
-  extra: Partial<ChatCompletionChunk> = {},
-) =>
-  ({
-    id: 'c',
-    object: 'chat.completion.chunk',
-    created: 1,
-    model: 'm/free',
-    choices: [{ index: 0, delta, finish_reason: finish }],
-    ...extra,
-  }) as ChatCompletionChunk;
 const usage = { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 };
-const usageChunk = {
-  id: 'c',
-  object: 'chat.completion.chunk',
-  created: 1,
-  model: 'm/free',
-  choices: [],
-  usage,
-} as ChatCompletionChunk;
+const usageChunk = makeUsageChunk(usage);
 const request = parseResponsesRequest({ model: 'auto', input: 'hi', store: false });
 
 function translator() {

@@ -7,7 +7,8 @@
  * upstream failure after the answer started ends it with `response.failed`, never a completed
  * response. Every event carries `sequence_number`. Pure: feed chunks, get events.
  */
-import type { ChatCompletionChunk, FinishReason, Usage } from '../../chat/chat-types.js';
+import type { ChunkDelta } from '../../chat/chat-types.js';
+import { ChunkTranslator } from '../chunk-translator.js';
 import type { SseEvent } from '../sse-event.js';
 import {
   type IdMaker,
@@ -30,36 +31,25 @@ type Open =
       item: Extract<OutputItem, { type: 'function_call' }>;
     };
 
-export class ResponsesStreamTranslator {
+export class ResponsesStreamTranslator extends ChunkTranslator {
   private sequence = 0;
-  private started = false;
-  private ended = false;
   private readonly output: OutputItem[] = [];
   private open: Open | undefined;
-  private finish: FinishReason | null = null;
-  private usage: Usage | undefined;
-  private model: string;
 
   constructor(
     private readonly request: ResponsesRequest,
     private readonly options: { responseId: string; createdAt: number; model: string; newId: IdMaker },
   ) {
-    this.model = options.model;
+    super(options.model);
   }
 
-  push(chunk: ChatCompletionChunk): SseEvent[] {
-    const out: SseEvent[] = [];
-    if (chunk.model) this.model = chunk.model;
-    this.start(out);
-    if (chunk.error) {
-      this.fail(out, chunk.error.code, chunk.error.message);
-      return out;
-    }
-    if (chunk.usage) this.usage = chunk.usage;
-    const choice = chunk.choices?.[0];
-    if (!choice) return out;
-    const d = choice.delta;
-    if (typeof d?.content === 'string' && d.content.length > 0) {
+  /** The output items so far (whole once the stream completed), for the store. */
+  get items(): readonly OutputItem[] {
+    return this.output;
+  }
+
+  protected delta(out: SseEvent[], d: ChunkDelta): void {
+    if (typeof d.content === 'string' && d.content.length > 0) {
       const open = this.ensureMessage(out);
       open.text += d.content;
       out.push(
@@ -72,7 +62,7 @@ export class ResponsesStreamTranslator {
         }),
       );
     }
-    for (const call of d?.tool_calls ?? []) {
+    for (const call of d.tool_calls ?? []) {
       let open = this.open;
       if (open?.kind !== 'function_call' || open.toolIndex !== call.index) {
         this.close(out);
@@ -103,41 +93,18 @@ export class ResponsesStreamTranslator {
         );
       }
     }
-    if (choice.finish_reason != null) this.finish = choice.finish_reason;
-    return out;
   }
 
-  /** The upstream finished: close the open item, then `response.completed` (or `.incomplete`). */
-  end(): SseEvent[] {
-    const out: SseEvent[] = [];
-    if (this.ended) return out;
-    this.start(out);
-    this.close(out);
-    this.ended = true;
+  /** `response.completed`, or `response.incomplete` when the answer hit `max_output_tokens`. */
+  protected completed(out: SseEvent[]): void {
     const status = statusFor(this.finish);
     const response = this.response({ ...status, usage: responsesUsage(this.usage), error: null });
     const type = status.status === 'incomplete' ? 'response.incomplete' : 'response.completed';
     out.push(this.event(type, { response }));
-    return out;
   }
 
-  /** A failure the loop did not turn into a chunk (cancellation, shutdown): the same `response.failed`. */
-  error(code: number | string, message: string): SseEvent[] {
-    const out: SseEvent[] = [];
-    this.fail(out, code, message);
-    return out;
-  }
-
-  /** The finished response (after `end()`), for the store. */
-  get items(): readonly OutputItem[] {
-    return this.output;
-  }
-
-  private fail(out: SseEvent[], code: number | string, message: string): void {
-    if (this.ended) return;
-    this.start(out);
-    this.ended = true;
-    // Open items stay `in_progress`: they were cut, and the client must not take them as whole.
+  /** `response.failed`; open items stay `in_progress`: they were cut, and must not pass for whole. */
+  protected failed(out: SseEvent[], code: number | string, message: string): void {
     const response = this.response({
       status: 'failed',
       incomplete_details: null,
@@ -147,9 +114,8 @@ export class ResponsesStreamTranslator {
     out.push(this.event('response.failed', { response }));
   }
 
-  private start(out: SseEvent[]): void {
-    if (this.started) return;
-    this.started = true;
+  /** `response.created` and `response.in_progress`. */
+  protected opening(out: SseEvent[]): void {
     const response = this.response({
       status: 'in_progress',
       incomplete_details: null,
@@ -188,7 +154,7 @@ export class ResponsesStreamTranslator {
     return open;
   }
 
-  private close(out: SseEvent[]): void {
+  protected close(out: SseEvent[]): void {
     const open = this.open;
     if (!open) return;
     this.open = undefined;
