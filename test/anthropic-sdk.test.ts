@@ -162,6 +162,15 @@ describe('Anthropic SDK against /v1/messages', () => {
     expect(use?.type === 'tool_use' && use.input).toEqual(JSON.parse(json));
   });
 
+  it("models.list and models.retrieve: the gateway's models with Anthropic's fields", async () => {
+    const page = await anthropic.models.list();
+    expect(page.data[0]).toMatchObject({ id: 'auto', type: 'model', display_name: 'auto' });
+    expect(page.data.map((m) => m.id)).toContain(A);
+    expect(page.has_more).toBe(false);
+    const one = await anthropic.models.retrieve(A);
+    expect(one).toMatchObject({ id: A, type: 'model', created_at: expect.stringMatching(/^\d{4}-/) });
+  });
+
   it('count_tokens gives an estimate', async () => {
     const counted = await anthropic.messages.countTokens({
       model: CLAUDE,

@@ -7,6 +7,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { AuthenticationError, CancelledError, NotFoundError, ShuttingDownError } from '../errors.js';
+import { anthropicModel, anthropicModelList } from '../protocols/anthropic/anthropic-models.js';
 import { countTokens, messagesProtocol } from '../protocols/anthropic/messages-protocol.js';
 import { DEFAULT_MODEL_ALIASES } from '../protocols/model-alias.js';
 import { ResponseStore } from '../protocols/responses/response-store.js';
@@ -175,13 +176,16 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     }
     if (protocol === 'count_tokens')
       return sendJson(res, 200, countTokens(await readJsonBody(req, deps.bodyLimitBytes)));
+    // Anthropic clients (they send `anthropic-version`) get Anthropic's model fields as well.
+    const anthropic = req.headers['anthropic-version'] !== undefined;
     if (method === 'GET' && (path === '/v1/models' || path === '/models')) {
-      return sendJson(res, 200, { object: 'list', data: deps.listModels() });
+      const list = deps.listModels() as Array<{ id: string }>;
+      return sendJson(res, 200, anthropic ? anthropicModelList(list) : { object: 'list', data: list });
     }
     if (method === 'GET' && path.startsWith('/v1/models/')) {
       const id = decodeURIComponent(path.slice('/v1/models/'.length));
       const found = deps.listModels().find((m) => (m as { id: string }).id === id);
-      if (found) return sendJson(res, 200, found);
+      if (found) return sendJson(res, 200, anthropic ? anthropicModel(found as { id: string }) : found);
       throw new NotFoundError(`The model \`${id}\` is not known to rotor`, {
         code: 'model_not_found',
         param: 'model',
