@@ -57,8 +57,8 @@ const MUTANTS = [
     id: 'done-after-error',
     why: '[DONE] is written after an in-band error chunk',
     file: 'src/server/chat-route.ts',
-    find: "if (!failed) res.write('data: [DONE]\\n\\n');",
-    replace: "res.write('data: [DONE]\\n\\n');",
+    find: 'if (!failed && !res.destroyed) res.write(encoder.end());',
+    replace: 'if (!res.destroyed) res.write(encoder.end());',
     tests: ['test/gateway-failure-wire.test.ts'],
   },
   {

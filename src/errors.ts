@@ -195,15 +195,8 @@ export function toWireError(err: unknown): {
   body: WireError;
   headers: Record<string, string>;
 } {
-  const e =
-    err instanceof RotorError
-      ? err
-      : new UpstreamError('Internal error in rotor', { code: 'internal_error', cause: err });
-  const headers: Record<string, string> = {};
-  if (e instanceof MethodNotAllowedError) headers.allow = e.allow;
-  if (e.retryAfterMs !== undefined)
-    headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
-  if (e.shouldRetry === false) headers['x-should-retry'] = 'false';
+  const e = asRotorError(err);
+  const headers = retryAfterHeaders(e);
   const extra: NonNullable<WireError['error']['rotor']> = {};
   if (e.retryAfterMs !== undefined) extra.retry_after_ms = Math.round(e.retryAfterMs);
   if (e.attempts.length)
@@ -222,4 +215,25 @@ export function toWireError(err: unknown): {
     },
   };
   return { status: e.status === 499 ? 499 : e.status, body, headers };
+}
+
+/** Any thrown value as a member of the hierarchy: what is not a `RotorError` is an internal error. */
+export function asRotorError(err: unknown): RotorError {
+  return err instanceof RotorError
+    ? err
+    : new UpstreamError('Internal error in rotor', { code: 'internal_error', cause: err });
+}
+
+/**
+ * The headers an error brings whatever its wire shape (OpenAI's or Anthropic's): `Retry-After`
+ * (whole seconds, at least 1), `x-should-retry: false` when a client should not retry by itself,
+ * `Allow` on a 405.
+ */
+export function retryAfterHeaders(e: RotorError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (e instanceof MethodNotAllowedError) headers.allow = e.allow;
+  if (e.retryAfterMs !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(e.retryAfterMs / 1000)));
+  if (e.shouldRetry === false) headers['x-should-retry'] = 'false';
+  return headers;
 }

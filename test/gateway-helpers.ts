@@ -1,5 +1,6 @@
 /** Starting a gateway against a simulator for tests, and reading Prometheus text. */
 
+import type { Logger } from 'pino';
 import { type Gateway, startGateway } from '../src/server/gateway.js';
 import { loadGatewayConfig } from '../src/server/gateway-config.js';
 import { type ScenarioInput, type Simulator, startSimulator } from '../src/sim/index.js';
@@ -17,7 +18,13 @@ export interface GatewayFixture {
  * scenario. `overrides` are gateway config sections (server, engine, timeouts, …).
  */
 export async function gatewayWithSimulator(
-  options: { scenario?: ScenarioInput; overrides?: Record<string, unknown>; latencyScale?: number } = {},
+  options: {
+    scenario?: ScenarioInput;
+    overrides?: Record<string, unknown>;
+    latencyScale?: number;
+    /** Where the gateway logs (default: nowhere). */
+    logger?: Logger;
+  } = {},
 ): Promise<GatewayFixture> {
   const sim = await startSimulator({
     latencyScale: options.latencyScale ?? 0,
@@ -37,7 +44,7 @@ export async function gatewayWithSimulator(
       log: { level: 'silent' },
     } as never,
   });
-  const gateway = await startGateway(config);
+  const gateway = await startGateway(config, options.logger ? { logger: options.logger } : {});
   return {
     gateway,
     sim,

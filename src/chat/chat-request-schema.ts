@@ -101,16 +101,23 @@ export type ChatTool = z.infer<typeof toolSchema>;
 export function parseChatRequest(json: unknown): ChatRequest {
   // The gateway validates before it calls the rotor, which validates again: once is enough.
   if (validated.has(json as object)) return json as ChatRequest;
+  const data = parseBody(chatRequestSchema, json);
+  validated.add(data);
+  return data;
+}
+
+/**
+ * Validate a JSON body against a request schema (any protocol's): the parsed value, or an
+ * `InvalidRequestError` naming the path, the bad value, and `param` = the path.
+ */
+export function parseBody<T>(schema: z.ZodType<T>, json: unknown): T {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InvalidRequestError(`Request body must be a JSON object, got ${preview(json)}`, {
       code: 'invalid_request_body',
     });
   }
-  const r = chatRequestSchema.safeParse(json);
-  if (r.success) {
-    validated.add(r.data);
-    return r.data;
-  }
+  const r = schema.safeParse(json);
+  if (r.success) return r.data;
   const issue = mostSpecificIssue(r.error.issues);
   const param = formatPath(issue.path);
   const value = valueAt(json, issue.path);

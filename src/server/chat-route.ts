@@ -16,7 +16,7 @@ import {
   ShuttingDownError,
 } from '../errors.js';
 import { clip } from '../redact.js';
-import { attemptsMade, type ChatRun } from '../router/chat-loop.js';
+import { attemptsMade, type ChatCallOptions, type ChatRun } from '../router/chat-loop.js';
 import type { Rotor } from '../router/create-rotor.js';
 import { isAutoModel } from '../router/request-order.js';
 import { readJsonBody, sendError, sendJson } from './http-body.js';
@@ -63,42 +63,84 @@ export async function handleChatCompletions(
         param: 'n',
       });
     checkModels(request, ctx);
-    const deadlineMs = deadlineFromHeader(req.headers['x-rotor-deadline-ms']);
-    const call = deadlineMs === undefined ? { signal } : { signal, deadlineMs };
+    const call = callOptions(req, signal);
     if (stream) {
       const chatStream = ctx.rotor.chatStream(request, call);
       run = chatStream.run;
       const includeUsage = request.stream_options?.include_usage === true;
-      const status = await pipeStream(res, chatStream.batches(), chatStream.run, includeUsage, signal);
-      return {
-        status,
-        outcome: status === 200 ? 'success' : 'stream_error',
-        stream,
-        model: run.model,
-        attempts: run.attempts,
-      };
+      const status = await pipeStream(res, chatStream.batches(), run, chatEncoder(includeUsage), signal);
+      return streamResult(status, run);
     }
     const { rotor: info, ...completion } = await ctx.rotor.chat(request, call);
     const made = attemptsMade(info.attempts);
     sendJson(res, 200, completion, { 'x-rotor-model': info.model, 'x-rotor-attempts': made });
     return { status: 200, outcome: 'success', stream, model: info.model, attempts: info.attempts };
   } catch (err) {
-    const error = signal.aborted && signal.reason instanceof ShuttingDownError ? signal.reason : err;
-    const status = sendError(res, error);
-    const attempts = run?.attempts ?? (err instanceof RotorError ? err.attempts : []);
-    return { status, outcome: outcomeOf(error), stream, model: run?.model, attempts };
+    return failedRequest(res, err, { signal, run, stream });
   }
 }
 
+/** The caller's signal and the deadline the client asked for (`x-rotor-deadline-ms`). */
+export function callOptions(req: IncomingMessage, signal: AbortSignal): ChatCallOptions {
+  const deadlineMs = deadlineFromHeader(req.headers['x-rotor-deadline-ms']);
+  return deadlineMs === undefined ? { signal } : { signal, deadlineMs };
+}
+
+/** What a streamed request did, once its stream has ended (`status` from `pipeStream`). */
+export function streamResult(status: number, run: ChatRun): ChatRouteResult {
+  const outcome = status === 200 ? 'success' : 'stream_error';
+  return { status, outcome, stream: true, model: run.model, attempts: run.attempts };
+}
+
+/** Answer a request that failed before its answer started, in the route's error shape (OpenAI's by default). */
+export function failedRequest(
+  res: ServerResponse,
+  err: unknown,
+  at: { signal: AbortSignal; run: ChatRun | undefined; stream: boolean },
+  toWire?: Parameters<typeof sendError>[3],
+): ChatRouteResult {
+  const { signal, run } = at;
+  const error = signal.aborted && signal.reason instanceof ShuttingDownError ? signal.reason : err;
+  const status = sendError(res, error, {}, toWire);
+  const attempts = run?.attempts ?? (err instanceof RotorError ? err.attempts : []);
+  return { status, outcome: outcomeOf(error), stream: at.stream, model: run?.model, attempts };
+}
+
+/** How a route writes its stream: each chunk as its protocol's SSE text, the end, a failure the loop did not chunk. */
+export interface StreamEncoder {
+  chunk(chunk: ChatCompletionChunk): string;
+  end(): string;
+  failure(code: number, message: string): string;
+}
+
+/** Chat Completions' own stream: `data:` lines, `[DONE]` only after a whole answer. */
+function chatEncoder(includeUsage: boolean): StreamEncoder {
+  /** The stream's own id, for an error chunk that ends it. */
+  let streamId: string | undefined;
+  return {
+    chunk(chunk) {
+      streamId ??= chunk.id;
+      // Upstream is always asked for usage; a client that did not ask gets no usage-only chunk.
+      if (!includeUsage && chunk.choices.length === 0 && chunk.usage && !chunk.error) return '';
+      // An unchanged upstream chunk goes out as the upstream wrote it: no re-serialisation.
+      return `data: ${rawChunkText(chunk) ?? JSON.stringify(chunk)}\n\n`;
+    },
+    // A failed stream ends without [DONE], as OpenRouter's do: never a cut answer that looks complete.
+    end: () => 'data: [DONE]\n\n',
+    failure: (code, message) =>
+      `data: ${JSON.stringify({ id: streamId, object: 'chat.completion.chunk', error: { message, code }, choices: [{ index: 0, delta: {}, finish_reason: 'error' }] })}\n\n`,
+  };
+}
+
 /**
- * Write chunks as SSE, one write per batch. Headers go out with the first batch, once the answering
- * model is known.
+ * Write the stream, one write per batch. Headers go out with the first batch, once the answering
+ * model is known. A chunk with an in-band error marks the stream failed: it gets no end.
  */
-async function pipeStream(
+export async function pipeStream(
   res: ServerResponse,
   iterator: AsyncIterator<ChatCompletionChunk[]>,
   run: ChatRun,
-  includeUsage: boolean,
+  encoder: StreamEncoder,
   signal: AbortSignal,
 ): Promise<number> {
   const first = await iterator.next(); // errors before the commit point throw here → plain JSON error
@@ -109,19 +151,14 @@ async function pipeStream(
     'x-rotor-attempts': String(first.done ? made : made + 1),
   });
   let failed = false;
-  let streamId: string | undefined;
   try {
     for (let r = first; !r.done; r = await iterator.next()) {
       const batch = r.value;
-      streamId ??= batch[0]?.id;
       let text = '';
       for (let i = 0; i < batch.length; i++) {
         const chunk = batch[i]!;
         if (chunk.error) failed = true;
-        // Upstream is always asked for usage; a client that did not ask gets no usage-only chunk.
-        if (!includeUsage && chunk.choices.length === 0 && chunk.usage && !chunk.error) continue;
-        // An unchanged upstream chunk goes out as the upstream wrote it: no re-serialisation.
-        text += `data: ${rawChunkText(chunk) ?? JSON.stringify(chunk)}\n\n`;
+        text += encoder.chunk(chunk);
       }
       if (text.length > 0 && !res.write(text)) await drained(res, signal);
     }
@@ -131,15 +168,10 @@ async function pipeStream(
     if (!res.destroyed) {
       const reason = signal.aborted && signal.reason instanceof RotorError ? signal.reason : err;
       const message = reason instanceof Error ? reason.message : 'stream failed';
-      const code = reason instanceof RotorError ? reason.status : 500;
-      const chunk = { id: streamId, object: 'chat.completion.chunk', error: { message, code } };
-      res.write(
-        `data: ${JSON.stringify({ ...chunk, choices: [{ index: 0, delta: {}, finish_reason: 'error' }] })}\n\n`,
-      );
+      res.write(encoder.failure(reason instanceof RotorError ? reason.status : 500, message));
     }
   }
-  // A failed stream ends without [DONE], as OpenRouter's do: never a cut answer that looks complete.
-  if (!failed) res.write('data: [DONE]\n\n');
+  if (!failed && !res.destroyed) res.write(encoder.end());
   res.end();
   return failed ? 502 : 200;
 }
@@ -158,7 +190,7 @@ function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
   });
 }
 
-function checkModels(request: ChatRequest, ctx: ChatRouteContext): void {
+export function checkModels(request: ChatRequest, ctx: ChatRouteContext): void {
   if (ctx.allowUnknownModels) return;
   const ids = [request.model, ...(request.models ?? [])];
   for (const [i, id] of ids.entries()) {

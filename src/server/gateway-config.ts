@@ -9,6 +9,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { issueLines } from '../describe-value.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
+import { DEFAULT_MODEL_ALIASES } from '../protocols/model-alias.js';
+import { DEFAULT_STORED_RESPONSES } from '../protocols/responses/response-store.js';
 import { redact, registerSecret } from '../redact.js';
 import { retryBudgetSchema, timeoutsSchema } from '../router/rotor-options.js';
 import { parseStoreUrl } from '../store/parse-store-url.js';
@@ -154,6 +156,18 @@ export const gatewayConfigSchema = z.strictObject({
       keyTimeoutMs: z.number().int().positive().default(10_000),
     })
     .default({ allowPaidFallback: false, keyPollMs: 5 * 60 * 1000, keyTimeoutMs: 10_000 }),
+  /** The agents' protocols: `POST /v1/messages` (Anthropic) and `POST /v1/responses` (OpenAI Responses). */
+  protocols: z
+    .strictObject({
+      /**
+       * Model names clients send → rotor models or `auto`. Keys are names or `*` patterns (exact
+       * key first, then the longest pattern). Default: every `claude-*` → `auto`.
+       */
+      modelAliases: z.record(z.string().min(1), z.string().min(1)).default({ ...DEFAULT_MODEL_ALIASES }),
+      /** `/v1/responses` with `store: true`: how many recent responses are kept in memory (0 = none). */
+      storedResponses: z.number().int().min(0).default(DEFAULT_STORED_RESPONSES),
+    })
+    .default({ modelAliases: { ...DEFAULT_MODEL_ALIASES }, storedResponses: DEFAULT_STORED_RESPONSES }),
   log: z
     .strictObject({
       level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

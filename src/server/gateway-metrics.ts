@@ -17,8 +17,8 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   /** The engine snapshot of the scrape in progress. */
   private scrape: MetricsSnapshot | undefined;
-  private readonly requests: Counter<'outcome' | 'status'>;
-  private readonly requestDuration: Histogram<'stream'>;
+  private readonly requests: Counter<'outcome' | 'status' | 'route'>;
+  private readonly requestDuration: Histogram<'stream' | 'route'>;
   private readonly attempts: Counter<'model' | 'outcome'>;
   private readonly attemptsPerRequest: Histogram;
   private readonly attemptDuration: Histogram<'model'>;
@@ -42,14 +42,14 @@ export class GatewayMetrics {
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'rotor_requests_total',
-      help: 'Client requests answered, by outcome (success, error kind) and HTTP status.',
-      labelNames: ['outcome', 'status'],
+      help: 'Client requests answered, by outcome (success, error kind), HTTP status and route (chat_completions, messages, responses).',
+      labelNames: ['outcome', 'status', 'route'],
       registers,
     });
     this.requestDuration = new Histogram({
       name: 'rotor_request_duration_seconds',
       help: 'Whole client request duration, including every attempt and wait.',
-      labelNames: ['stream'],
+      labelNames: ['stream', 'route'],
       buckets: LATENCY_BUCKETS_S,
       registers,
     });
@@ -275,9 +275,12 @@ export class GatewayMetrics {
     durationMs: number;
     stream: boolean;
     attempts: AttemptRecord[];
+    /** The protocol the client spoke; default `chat_completions`. */
+    route?: string;
   }): void {
-    this.requests.inc({ outcome: result.outcome, status: String(result.status) });
-    this.requestDuration.observe({ stream: String(result.stream) }, result.durationMs / 1000);
+    const route = result.route ?? 'chat_completions';
+    this.requests.inc({ outcome: result.outcome, status: String(result.status), route });
+    this.requestDuration.observe({ stream: String(result.stream), route }, result.durationMs / 1000);
     let made = 0;
     for (const a of result.attempts) {
       // A cancelled attempt was still sent upstream: count it, so the counter matches the upstream's log.

@@ -13,6 +13,7 @@ import type { Clock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
 import type { Random } from '../engine/random.js';
 import { packageRoot } from '../package-root.js';
+import { ResponseStore } from '../protocols/responses/response-store.js';
 import { type Reconciler, startReconciler } from '../reconcile/reconciler.js';
 import { redact, redactJson } from '../redact.js';
 import { startAdaptiveRanking } from '../registry/adaptive-rank.js';
@@ -299,6 +300,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     metrics,
     logger,
     ...appSettings(config),
+    modelAliases: config.protocols.modelAliases,
+    responseStore: new ResponseStore(config.protocols.storedResponses),
     isKnownModel: known,
     listModels,
     status,

@@ -3,7 +3,7 @@
  * handful of routes): routing, client auth, per-request abort on disconnect, request logging, and
  * draining on shutdown so that requests in = responses out.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import {
@@ -15,11 +15,18 @@ import {
   RotorError,
   ShuttingDownError,
 } from '../errors.js';
+import { anthropicModel, anthropicModelList } from '../protocols/anthropic/anthropic-models.js';
+import { countTokens, messagesProtocol } from '../protocols/anthropic/messages-protocol.js';
+import { DEFAULT_MODEL_ALIASES } from '../protocols/model-alias.js';
+import { ResponseStore } from '../protocols/responses/response-store.js';
+import { responsesProtocol } from '../protocols/responses/responses-protocol.js';
 import { clip } from '../redact.js';
 import type { Rotor } from '../router/create-rotor.js';
-import { type ChatRouteContext, handleChatCompletions } from './chat-route.js';
+import { type ChatRouteContext, type ChatRouteResult, handleChatCompletions } from './chat-route.js';
 import type { GatewayMetrics } from './gateway-metrics.js';
-import { sendError, sendJson } from './http-body.js';
+import { readJsonBody, sendError, sendJson } from './http-body.js';
+import { handleProtocolRoute } from './protocol-route.js';
+import { errorShapeFor } from './protocol-routes.js';
 
 export interface GatewayAppDeps extends GatewayAppSettings {
   rotor: Rotor;
@@ -37,6 +44,10 @@ export interface GatewayAppDeps extends GatewayAppSettings {
   /** `GET /v1/rotor/events`: attach a server-sent-event listener; returns a detach function. */
   attachEvents(res: ServerResponse): () => void;
   clock?: { now(): number };
+  /** Model names agents send → rotor models (`/v1/messages`, `/v1/responses`); default every `claude-*` → `auto`. */
+  modelAliases?: Readonly<Record<string, string>>;
+  /** What `/v1/responses` keeps for `store: true` (previous_response_id, item_reference). */
+  responseStore?: ResponseStore;
 }
 
 /** What a config reload (SIGHUP) may change while the gateway runs. */
@@ -112,15 +123,25 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     };
   }
 
+  const translate = {
+    aliases: deps.modelAliases ?? DEFAULT_MODEL_ALIASES,
+    newId: (prefix: string) => `${prefix}_${randomUUID().replaceAll('-', '')}`,
+  };
+  const responses = responsesProtocol(deps.responseStore ?? new ResponseStore());
+
   const authorised = (req: IncomingMessage, target: Target, route: Route): boolean => {
     if (keyDigests.length === 0 || route.open) return true;
     // The scheme is case-insensitive (RFC 7235): `bearer x` is as good as `Bearer x`.
     const scheme = /^bearer[ \t]+(.+)$/i.exec(req.headers.authorization ?? '');
+    // Anthropic clients send their key as `x-api-key`.
+    const apiKeyHeader = req.headers['x-api-key'];
     const presented = scheme
       ? scheme[1]!.trim()
-      : route.queryKey
-        ? (new URLSearchParams(target.query).get('key') ?? '')
-        : '';
+      : typeof apiKeyHeader === 'string' && apiKeyHeader
+        ? apiKeyHeader.trim()
+        : route.queryKey
+          ? (new URLSearchParams(target.query).get('key') ?? '')
+          : '';
     if (!presented) return false;
     const d = digest(presented);
     return keyDigests.some((k) => timingSafeEqual(k, d));
@@ -185,19 +206,57 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     },
     {
       paths: ['/v1/chat/completions', '/chat/completions'],
-      methods: { POST: ({ req, res, reqId }) => chat(req, res, reqId) },
+      methods: {
+        POST: ({ req, res, reqId }) =>
+          chat(res, reqId, 'chat_completions', (signal) =>
+            handleChatCompletions(req, res, chatContext, signal),
+          ),
+      },
+    },
+    {
+      paths: ['/v1/messages', '/messages'],
+      methods: {
+        POST: ({ req, res, reqId }) =>
+          chat(res, reqId, 'messages', (signal) =>
+            handleProtocolRoute(req, res, chatContext, messagesProtocol, translate, signal),
+          ),
+      },
+    },
+    {
+      paths: ['/v1/messages/count_tokens', '/messages/count_tokens'],
+      methods: {
+        POST: async ({ req, res }) =>
+          sendJson(res, 200, countTokens(await readJsonBody(req, settings.bodyLimitBytes))),
+      },
+    },
+    {
+      paths: ['/v1/responses', '/responses'],
+      methods: {
+        POST: ({ req, res, reqId }) =>
+          chat(res, reqId, 'responses', (signal) =>
+            handleProtocolRoute(req, res, chatContext, responses, translate, signal),
+          ),
+      },
     },
     {
       paths: ['/v1/models', '/models'],
-      methods: { GET: ({ res }) => sendJson(res, 200, { object: 'list', data: deps.listModels() }) },
+      methods: {
+        // Anthropic clients (they send `anthropic-version`) get Anthropic's model fields as well.
+        GET: ({ req, res }) => {
+          const list = deps.listModels() as Array<{ id: string }>;
+          const anthropic = req.headers['anthropic-version'] !== undefined;
+          return sendJson(res, 200, anthropic ? anthropicModelList(list) : { object: 'list', data: list });
+        },
+      },
     },
     {
       paths: ['/v1/models/', '/models/'],
       methods: {
-        GET: ({ res, rest }) => {
+        GET: ({ req, res, rest }) => {
           const id = decodePathSegment(rest);
           const found = deps.listModels().find((m) => (m as { id: string }).id === id);
-          if (found) return sendJson(res, 200, found);
+          const anthropic = req.headers['anthropic-version'] !== undefined;
+          if (found) return sendJson(res, 200, anthropic ? anthropicModel(found as { id: string }) : found);
           throw new NotFoundError(`The model \`${clip(id)}\` is not known to rotor`, {
             code: 'model_not_found',
             param: 'model',
@@ -305,14 +364,21 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     }
     if (!authorised(req, target, matched)) {
       req.resume();
-      throw new AuthenticationError('Missing or invalid API key for this gateway (Authorization: Bearer …)', {
-        code: 'invalid_api_key',
-      });
+      throw new AuthenticationError(
+        'Missing or invalid API key for this gateway (Authorization: Bearer … or x-api-key)',
+        { code: 'invalid_api_key' },
+      );
     }
     await handler({ req, res, reqId, rest });
   }
 
-  async function chat(req: IncomingMessage, res: ServerResponse, reqId: string): Promise<void> {
+  /** Run one answering route (chat completions or a translated protocol) with tracking, metrics and a log line. */
+  async function chat(
+    res: ServerResponse,
+    reqId: string,
+    route: string,
+    handler: (signal: AbortSignal) => Promise<ChatRouteResult>,
+  ): Promise<void> {
     const startedMs = now();
     const entry: InFlight = { controller: new AbortController() };
     const untrack = track(entry);
@@ -321,7 +387,7 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     };
     res.on('close', onClose);
     try {
-      const result = await handleChatCompletions(req, res, chatContext, entry.controller.signal);
+      const result = await handler(entry.controller.signal);
       const attempts = result.attempts;
       const durationMs = now() - startedMs;
       deps.metrics.recordRequest({
@@ -330,10 +396,12 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
         durationMs,
         stream: result.stream,
         attempts,
+        route,
       });
       deps.logger.info(
         {
           reqId,
+          route,
           status: result.status,
           outcome: result.outcome,
           stream: result.stream,
@@ -341,7 +409,7 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
           attempts: res.getHeader('x-rotor-attempts'),
           durationMs,
         },
-        'chat completion',
+        route === 'chat_completions' ? 'chat completion' : `${route} request`,
       );
     } finally {
       res.off('close', onClose);
@@ -387,7 +455,7 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
         if (!(err instanceof RotorError) || err.status >= 500) {
           deps.logger.error({ reqId, err }, 'request failed');
         }
-        sendError(res, err);
+        sendError(res, err, {}, errorShapeFor(target.pathname));
       });
     },
     async drain(drainMs) {

@@ -112,9 +112,17 @@ export function sendJson(
   res.end(text);
 }
 
-/** Send any thrown value as an OpenAI-shaped error (the one mapping lives in `toWireError`). */
-export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): number {
-  const wire = toWireError(err);
+/**
+ * Send any thrown value as an error: OpenAI-shaped by default (the one mapping lives in
+ * `toWireError`), or in another protocol's shape through its own mapping.
+ */
+export function sendError(
+  res: ServerResponse,
+  err: unknown,
+  headers: Record<string, string> = {},
+  toWire: (err: unknown) => { status: number; body: unknown; headers: Record<string, string> } = toWireError,
+): number {
+  const wire = toWire(err);
   // 499 (client closed request, as nginx logs it): the client is gone and hears nothing, but the
   // status is what logs and metrics record — a cancelled request is not a 400 of the client's.
   const status = wire.status;
