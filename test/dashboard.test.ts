@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/package-root.js';
 import { type Gateway, startGateway } from '../src/server/gateway.js';
 import { loadGatewayConfig } from '../src/server/gateway-config.js';
+import { skipWithoutService } from './required-service.js';
 
 const CHROMIUM_ARGS = [
   '--headless',
@@ -25,8 +26,10 @@ const CHROMIUM_ARGS = [
 const VIEWPORT = { width: 1280, height: 900 };
 const CHROMIUM = '/usr/bin/chromium';
 // CI installs Chromium (.ci/run) and must never skip; a developer machine without it skips loudly.
-const skipBrowser = !existsSync(CHROMIUM) && !process.env.CI;
-if (skipBrowser) console.warn(`dashboard tests skipped: no ${CHROMIUM} (apt-get install -y chromium)`);
+const skipBrowser = skipWithoutService(
+  'dashboard (Chromium)',
+  existsSync(CHROMIUM) ? undefined : `no ${CHROMIUM} (apt-get install -y chromium)`,
+);
 
 /** The page's `document`, as far as the functions run in the browser below use it (no lib.dom here). */
 declare const document: {
