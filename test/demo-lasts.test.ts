@@ -5,8 +5,8 @@
  * account, whose 51st request is refused: both sides of the boundary.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../src/engine/clock.js';
 import { dayStartMs } from '../src/engine/account-quota.js';
+import { ManualClock } from '../src/engine/clock.js';
 import { type Gateway, startGateway } from '../src/server/gateway.js';
 import { loadGatewayConfig } from '../src/server/gateway-config.js';
 import { simulatedAccountLine } from '../src/server/serve-command.js';
@@ -72,7 +72,11 @@ describe('the simulated demo lasts', () => {
     // Past one minute's 20: the 21st waited for the next minute instead of being refused.
     expect(clock.now() - START_MS).toBeGreaterThanOrEqual(2 * 60_000);
     const account = await simulatedAccount(g);
-    expect(account).toMatchObject({ hasCredits: true, minute: { limit: 20 }, day: { limit: 1000, used: 60 } });
+    expect(account).toMatchObject({
+      hasCredits: true,
+      minute: { limit: 20 },
+      day: { limit: 1000, used: 60 },
+    });
     expect(simulatedAccountLine(account as never)).toBe(
       'Simulated account with credits: 1,000 free requests a day, 20 a minute (--sim-free-tier: 50 a day).',
     );

@@ -8,7 +8,10 @@ import { it } from 'vitest';
 export type ServiceVerdict = 'run' | 'skip' | 'fail';
 
 /** What to do, given why the service is unavailable (undefined: it is available) and the environment. */
-export function serviceVerdict(problem: string | undefined, env: NodeJS.ProcessEnv = process.env): ServiceVerdict {
+export function serviceVerdict(
+  problem: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): ServiceVerdict {
   if (problem === undefined) return 'run';
   return env.CI && env.CI !== 'false' && env.CI !== '0' ? 'fail' : 'skip';
 }

@@ -6,10 +6,10 @@
 import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { skipWithoutService } from '../../test/required-service.js';
 import { seededRandom } from '../engine/random.js';
 import { RotationEngine } from '../engine/rotation-engine.js';
 import type { RedisAddress } from './parse-store-url.js';
-import { skipWithoutService } from '../../test/required-service.js';
 import { RedisCoordinator } from './redis-coordinator.js';
 
 const A = 'a/primary:free';
