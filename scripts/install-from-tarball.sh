@@ -12,18 +12,19 @@ prefix="${1:?usage: scripts/install-from-tarball.sh PREFIX [TARBALL]}"
 tarball="${2:-}"
 mkdir -p "$prefix"
 prefix="$(cd "$prefix" && pwd)"
+scratch="$(mktemp -d)"
+trap 'rm -rf "$scratch"' EXIT
 
 if [ -z "$tarball" ]; then
   cd "$root"
   # Building needs the devDependencies (TypeScript); `npm ci` runs `prepare`, which builds dist/.
   [ -d node_modules ] || npm ci --no-audit --no-fund
-  out="$(mktemp -d)"
-  npm pack --silent --pack-destination "$out" >/dev/null
-  tarball="$(ls "$out"/rotor-*.tgz)"
+  npm pack --silent --pack-destination "$scratch" >/dev/null
+  tarball="$(ls "$scratch"/rotor-*.tgz)"
 fi
 tarball="$(cd "$(dirname "$tarball")" && pwd)/$(basename "$tarball")"
 
-cd "$(mktemp -d)"
+mkdir "$scratch/empty" && cd "$scratch/empty"
 # better-sqlite3 is rotor's one native dependency: its install script fetches a prebuilt binary or
 # compiles one (python3, make, g++).
 npm install --global --prefix "$prefix" --no-audit --no-fund --allow-scripts=better-sqlite3 "$tarball"
