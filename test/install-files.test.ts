@@ -23,7 +23,7 @@ describe('install paths', () => {
   it('npx rotor runs the checkout’s own binary', () => {
     const out = execFileSync('npx', ['--offline', 'rotor', '--version'], { cwd: repoRoot, encoding: 'utf8' });
     expect(out.trim()).toBe(pkg.version);
-  });
+  }, 60_000); // npm's own start-up, on a busy machine
 
   it('the package builds on a git install (prepare) and ships what rotor reads at run time', () => {
     expect(pkg.scripts.prepare).toBe('npm run build');
