@@ -196,7 +196,7 @@ async function runRotor(scenario, trace) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// (b) the seed's algorithm, as its write-up describes it (shared/seed): one global "current model
+// (b) the seed's algorithm, as its write-up describes it (see docs/design.md): one global "current model
 // index" moved by failures; on a 429 rotate to the next model and sleep the backoff (1, 2, 4, 8,
 // 16 s, x2, capped at 60 s, jitter ±20 %), at most 5 retries; 3 consecutive failures of another
 // kind also rotate ("max_consecutive_failures=3"). Where the text is silent we chose the reading

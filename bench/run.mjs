@@ -3,18 +3,22 @@
  *
  *   node bench/run.mjs            full run (~7 min): writes bench/results/latest.{json,md} + SVG
  *                                 charts and refreshes the table in bench/README.md
- *   node bench/run.mjs --smoke    ~40 s sanity run for CI: writes bench/results/smoke.{json,md}
- *   --only overhead,streams,routing,profile     a subset
+ *   node bench/run.mjs --smoke    ~40 s sanity run for CI: writes smoke.{json,md} to a fresh temp dir
+ *   --only overhead,streams,routing,profile     a subset (also written to a temp dir)
+ *   Only a full run touches the tracked bench/results/; BENCH_RESULTS_DIR=dir picks another place.
  *   BENCH_DURATION_S (default 5), BENCH_REPEATS (default 3), BENCH_STREAMS (default 1000)
  *   BENCH_COMPARE_ROTOR=/other/checkout  adds that checkout's built rotor as a sixth server (before/after)
  *   BENCH_ROTOR_ROOT=/checkout            run rotor from that checkout's dist/ instead of this one's
  *   BENCH_ROTOR_NODE_OPTIONS="--flag …"   extra node flags for rotor (e.g. heap sizing experiments)
  *   BENCH_SERVERS=direct,proxy,rotor     the overhead section's servers (default: all)
  *   BENCH_OUT=name                        results file base name (default latest, or smoke)
+ *   BENCH_RESULTS_DIR=dir                 where results go (default: bench/results for a full run,
+ *                                         a fresh temp dir for --smoke / --only)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { charts, evaluateTargets, markdown } from './lib/report.mjs';
 import { machineInfo, ROOT } from './lib/servers.mjs';
@@ -30,7 +34,13 @@ const sections = new Set((values.only ?? 'overhead,streams,routing,profile').spl
 const durationS = Number(process.env.BENCH_DURATION_S ?? (smoke ? 1 : 5));
 const repeats = Number(process.env.BENCH_REPEATS ?? (smoke ? 1 : 3));
 const streams = Number(process.env.BENCH_STREAMS ?? (smoke ? 200 : 1000));
-const resultsDir = join(ROOT, 'bench', 'results');
+// A partial run (smoke, a subset) never overwrites the committed results of a full one.
+const fullRun = !smoke && values.only === undefined;
+const resultsDir =
+  process.env.BENCH_RESULTS_DIR ??
+  (fullRun ? join(ROOT, 'bench', 'results') : mkdtempSync(join(tmpdir(), 'rotor-bench-')));
+mkdirSync(resultsDir, { recursive: true });
+const committedResults = relative(join(ROOT, 'bench', 'results'), resultsDir) === '';
 const t0 = Date.now();
 const log = (line) =>
   process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
@@ -111,12 +121,13 @@ results.targets = base === 'latest' || base === 'smoke' ? evaluateTargets(result
 writeFileSync(join(resultsDir, `${base}.json`), `${JSON.stringify(results, null, 2)}\n`);
 const md = markdown(results);
 writeFileSync(join(resultsDir, `${base}.md`), `${md}\n`);
-if (base === 'latest') {
+const withCharts = base === 'latest' && fullRun;
+if (withCharts) {
   for (const [name, svg] of Object.entries(charts(results))) writeFileSync(join(resultsDir, name), svg);
-  updateReadme(md);
+  if (committedResults) updateReadme(md);
 }
 log(
-  `wrote bench/results/${base}.json and ${base}.md${base === 'latest' ? ', charts, and the table in bench/README.md' : ''}`,
+  `wrote ${join(resultsDir, `${base}.json`)} and ${base}.md${withCharts ? ', charts' : ''}${withCharts && committedResults ? ', and the table in bench/README.md' : ''}`,
 );
 for (const t of results.targets) log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}`);
 process.exit(failed ? 1 : 0);

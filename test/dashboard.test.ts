@@ -2,31 +2,25 @@
  * The dashboard at `/`, driven in headless Chromium against the real gateway (simulated upstream,
  * zero latency): every rotation model gets a row, the simulated banner shows, and a failure of the
  * primary turns up live — row state and timeline — without a reload. With ROTOR_SCREENSHOT set it
- * also writes `docs/dashboard.png` from a run with realistic traffic.
+ * also writes `docs/dashboard.png` (1280 px) and `docs/dashboard-800.png` from a run with realistic
+ * traffic. What the page must tell truthfully (quota, timeline, colours, layout): dashboard-truths.test.ts.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../src/package-root.js';
 import { type Gateway, startGateway } from '../src/server/gateway.js';
-import { loadGatewayConfig } from '../src/server/gateway-config.js';
+import {
+  chat,
+  gatewayConfig,
+  launchChromium,
+  rowOf,
+  skipBrowserTests,
+  VIEWPORT,
+} from './dashboard-helpers.js';
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const VIEWPORT = { width: 1280, height: 900 };
-const CHROMIUM = '/usr/bin/chromium';
-// CI installs Chromium (.ci/run) and must never skip; a developer machine without it skips loudly.
-const skipBrowser = !existsSync(CHROMIUM) && !process.env.CI;
-if (skipBrowser) console.warn(`dashboard tests skipped: no ${CHROMIUM} (apt-get install -y chromium)`);
+const skipBrowser = skipBrowserTests();
 
 /** The page's `document`, as far as the functions run in the browser below use it (no lib.dom here). */
 declare const document: {
@@ -37,29 +31,6 @@ declare const document: {
 /** Page globals set or read by the tests. */
 type PageGlobals = { notReloaded?: boolean; pwned?: number; EventSource?: unknown };
 
-function gatewayConfig(extra: { server?: object; sim?: object } = {}) {
-  return loadGatewayConfig({
-    env: {},
-    overrides: {
-      server: { port: 0, statusPushMs: 100, ...extra.server },
-      sim: { latencyScale: 0, ...extra.sim },
-      log: { level: 'silent' },
-    } as never,
-  });
-}
-
-/** A CSS selector for the row of `model` (ids hold `/`, `:` and `.`, so quote them). */
-const rowOf = (model: string) => `tr[data-model=${JSON.stringify(model)}]`;
-
-async function chat(gw: Gateway, model = 'auto'): Promise<void> {
-  const res = await fetch(`${gw.url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello to the dashboard.' }] }),
-  });
-  await res.arrayBuffer();
-}
-
 describe.skipIf(skipBrowser)('dashboard', () => {
   let browser: Browser;
   let gw: Gateway;
@@ -68,10 +39,7 @@ describe.skipIf(skipBrowser)('dashboard', () => {
   const extraGateways: Gateway[] = [];
 
   beforeAll(async () => {
-    [gw, browser] = await Promise.all([
-      startGateway(gatewayConfig()),
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
-    ]);
+    [gw, browser] = await Promise.all([startGateway(gatewayConfig()), launchChromium()]);
     page = await browser.newPage({ viewport: VIEWPORT });
     page.on('pageerror', (err) => pageErrors.push(err));
   });
@@ -226,6 +194,14 @@ describe.skipIf(skipBrowser)('dashboard', () => {
 
       mkdirSync(join(packageRoot(), 'docs'), { recursive: true });
       await p.screenshot({ path: join(packageRoot(), 'docs', 'dashboard.png'), animations: 'disabled' });
+      // The narrow layout: one column, every table column still there (or dropped on purpose).
+      await p.setViewportSize({ width: 800, height: 900 });
+      await p.waitForTimeout(300);
+      await p.screenshot({
+        path: join(packageRoot(), 'docs', 'dashboard-800.png'),
+        animations: 'disabled',
+        fullPage: true,
+      });
       await p.close();
     },
   );

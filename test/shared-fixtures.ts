@@ -1,23 +1,9 @@
-/**
- * Where the real OpenRouter fixtures live: `shared/fixtures/openrouter/` beside the repository
- * (the CI clone gets a copy of shared/ next to it). Found by walking up, so any checkout depth works.
- */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+/** The fixture locations under their first names, kept for existing imports (see repo-fixtures.ts). */
+import { modelsSnapshotPath, openRouterFixturesDir } from './repo-fixtures.js';
 
+/** `test/fixtures/openrouter/` inside the repository — the same as `openRouterFixturesDir()`. */
 export function sharedFixturesDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'shared', 'fixtures', 'openrouter');
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('shared/fixtures/openrouter not found above the repository');
-    dir = parent;
-  }
+  return openRouterFixturesDir();
 }
 
-/** The real Aug 2026 `GET /models` snapshot (414 models). */
-export function modelsSnapshotPath(): string {
-  return join(sharedFixturesDir(), 'models-2026-08.json');
-}
+export { modelsSnapshotPath };

@@ -111,7 +111,7 @@ export function redisUnavailable(): string | undefined {
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
   } catch {
-    return 'redis-server is not installed (CI installs it): Redis store tests skipped';
+    return 'redis-server is not installed (apt-get install -y redis-server)';
   }
   try {
     const pong = execFileSync(
@@ -124,7 +124,7 @@ export function redisUnavailable(): string | undefined {
     );
     if (pong.trim() !== 'PONG') throw new Error(pong);
   } catch {
-    return `no Redis on ${SHARED_REDIS.host}:${SHARED_REDIS.port} (start one: redis-server --daemonize yes --port 6379 --save ''): Redis store tests skipped`;
+    return `no Redis on ${SHARED_REDIS.host}:${SHARED_REDIS.port} (start one: redis-server --daemonize yes --port 6379 --save '')`;
   }
   return undefined;
 }

@@ -13,6 +13,7 @@ import type { EngineEvent } from '../src/engine/engine-events.js';
 import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
 import type { Gateway } from '../src/server/gateway.js';
 import { type ScenarioInput, type Simulator, startSimulator } from '../src/sim/index.js';
+import { skipWithoutService } from './required-service.js';
 import { startServe } from './serve-process.js';
 import {
   chat,
@@ -31,8 +32,7 @@ import {
 } from './store-helpers.js';
 
 const [A, B] = SEED_ROTATION_ORDER as [string, string];
-const skipReason = redisUnavailable();
-if (skipReason) console.warn(skipReason);
+const skipRedis = skipWithoutService('Redis', redisUnavailable());
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -71,7 +71,7 @@ const eventsOf = (gateway: Gateway, type: EngineEvent['type']) => {
   return seen;
 };
 
-describe.skipIf(skipReason !== undefined)('Redis: replicas share quota, health and probes', () => {
+describe.skipIf(skipRedis)('Redis: replicas share quota, health and probes', () => {
   it('three replicas never send more than the account per-minute limit in total', async () => {
     const sim = await simulator({ account: { perMinute: 100 } });
     const gateways = await replicas(3, sim, redisUrl(prefix()), {
@@ -213,7 +213,7 @@ describe.skipIf(skipReason !== undefined)('Redis: replicas share quota, health a
   });
 });
 
-describe.skipIf(skipReason !== undefined)('Redis: an outage degrades to local state and re-syncs', () => {
+describe.skipIf(skipRedis)('Redis: an outage degrades to local state and re-syncs', () => {
   it('Redis stopped and restarted mid-traffic: every request answered, gauge 1 then 0, facts re-synced', async () => {
     const port = await freePort();
     const redis = new PrivateRedis(port);

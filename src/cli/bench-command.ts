@@ -12,7 +12,7 @@ export function register(program: Command): void {
   program
     .command('bench')
     .description('Run the benchmarks (needs a source checkout with devDependencies; see bench/README.md)')
-    .option('--smoke', 'a short sanity run (~40 s) that writes bench/results/smoke.*')
+    .option('--smoke', 'a short sanity run (~40 s); results go to a temp dir, never bench/results/')
     .option('--only <sections>', 'comma-separated subset: overhead,streams,routing,profile')
     .action(async (opts: { smoke?: boolean; only?: string }) => {
       const script = join(packageRoot(), 'bench', 'run.mjs');

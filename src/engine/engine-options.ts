@@ -1,6 +1,6 @@
 /**
  * Every engine option, with its unit and default, as one zod schema: the schema is the type.
- * Defaults follow the seed (DESIGN.md) where it had one, and Envoy/Resilience4j practice elsewhere.
+ * Defaults follow the seed (docs/design.md) where it had one, and Envoy/Resilience4j practice elsewhere.
  */
 import { z } from 'zod';
 

@@ -1,7 +1,7 @@
 /**
  * The closed set of ways an upstream attempt can fail, as the engine sees them. The upstream
  * layer classifies every HTTP status, body and stream fault into exactly one of these (see
- * shared/guide/OPENROUTER.md); the engine decides what each means for the model's health.
+ * docs/design.md); the engine decides what each means for the model's health.
  */
 
 /** Who a 429 applies to: one model (its cap or its provider pool), or the whole account. */

@@ -855,13 +855,17 @@ export class RotationEngine {
     this.lastRotationMs = now;
     this.entry(next).metrics.rotationsTo++;
     const fromEntry = this.entry(previous);
+    // Moving up the order (a better model is back) is a recovery whatever state the old one is in.
+    const up = this.order.indexOf(next) < this.order.indexOf(previous) && this.order.includes(previous);
     const reason = this.orderJustChanged
       ? 'order changed'
       : next === this.order[0]
         ? 'primary recovered'
-        : fromEntry.health.retired
-          ? 'retired'
-          : (this.healthGap(fromEntry, now)?.reason ?? (from === null ? 'available again' : 'order changed'));
+        : up
+          ? 'recovered'
+          : fromEntry.health.retired
+            ? 'retired'
+            : (this.healthGap(fromEntry, now)?.reason ?? (from === null ? 'available again' : 'moved down'));
     this.emit({ type: 'rotation', atMs: now, from: previous, to: next, reason });
     if (next === this.order[0] && !this.orderJustChanged) {
       this.resetsToPrimary++;

@@ -1,6 +1,6 @@
 /**
  * One request's journey: pick a model, call it, classify the outcome, decide, repeat — inside one
- * deadline and one attempt cap, as the rotation contract in DESIGN.md lays out.
+ * deadline and one attempt cap, as the rotation contract in docs/design.md lays out.
  *
  * The upstream is always streamed. In `stream` mode the answer is committed when the first content
  * chunk is handed out: before that rotor may fail over freely, after it a failure becomes an

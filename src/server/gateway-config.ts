@@ -106,6 +106,11 @@ export const gatewayConfigSchema = z.strictObject({
       scenario: z.string().optional(),
       /** A `GET /models` snapshot for the simulator to serve (only listed models answer); enables reconciliation. */
       modelsFile: z.string().optional(),
+      /**
+       * Simulate the 50-a-day account (no credits bought). Default: an account with credits — 1,000
+       * free requests a day, 20 a minute — so the demo lasts; a scenario file's account wins when unset.
+       */
+      freeTier: z.boolean().optional(),
     })
     .default({ seed: 1, latencyScale: 1 }),
   /** Reconciling the rotation with the live model list (see src/reconcile/README.md). */
@@ -243,7 +248,8 @@ export function parseGatewayConfig(input: unknown, source = 'configuration'): Ga
  * Load the configuration: the YAML file if any, then environment overrides:
  * `OPENROUTER_API_KEY`, `OPENROUTER_BASE_URL`, `ROTOR_PORT`, `ROTOR_HOST`, `ROTOR_ORDER`
  * (comma-separated), `ROTOR_API_KEYS` (comma-separated client keys), `ROTOR_LOG_LEVEL`,
- * `ROTOR_RECONCILE_INTERVAL_MS`, `ROTOR_STORE`, `ROTOR_REPLICA_ID`, `ROTOR_ALLOW_PAID_FALLBACK` (`true`/`false`).
+ * `ROTOR_RECONCILE_INTERVAL_MS`, `ROTOR_STORE`, `ROTOR_REPLICA_ID`, `ROTOR_ALLOW_PAID_FALLBACK` and
+ * `ROTOR_SIM_FREE_TIER` (`true`/`false`).
  */
 export function loadGatewayConfig(
   options: { path?: string | undefined; env?: NodeJS.ProcessEnv; overrides?: GatewayConfigInput } = {},
@@ -295,6 +301,8 @@ export function loadGatewayConfig(
       'ROTOR_ALLOW_PAID_FALLBACK',
       env.ROTOR_ALLOW_PAID_FALLBACK,
     );
+  if (env.ROTOR_SIM_FREE_TIER)
+    section('sim').freeTier = booleanFromEnv('ROTOR_SIM_FREE_TIER', env.ROTOR_SIM_FREE_TIER);
   for (const [name, value] of Object.entries(options.overrides ?? {})) {
     if (value && typeof value === 'object' && !Array.isArray(value)) Object.assign(section(name), value);
     else (merged as Record<string, unknown>)[name] = value;

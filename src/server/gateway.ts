@@ -93,6 +93,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         latencyScale: config.sim.latencyScale,
         ...(config.sim.scenario ? { scenarioFile: config.sim.scenario } : {}),
         ...(config.sim.modelsFile ? { modelsFile: config.sim.modelsFile } : {}),
+        ...simulatedAccount(config.sim),
         ...(deps.clock ? { clock: deps.clock } : {}),
       })
     : undefined;
@@ -219,7 +220,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const rawStatus = () => {
     const s = rotor.status();
     return {
-      rotor: { version: VERSION, simulated, startedAtMs, upstream: upstreamInfo.baseUrl },
+      rotor: {
+        version: VERSION,
+        simulated,
+        startedAtMs,
+        upstream: upstreamInfo.baseUrl,
+        // The demo account's limits and usage, so the dashboard can say what is being simulated.
+        ...(simulator ? { simulatedAccount: simulator.account() } : {}),
+      },
       atMs: s.atMs,
       currentModel: s.metrics.system.currentModel,
       currentIndex: s.metrics.system.currentIndex,
@@ -470,4 +478,13 @@ function registryInfo(
 ): { status: string; expectedLatencyMs: number | null } | null {
   if (!m) return null;
   return { status: m.status, expectedLatencyMs: m.expectedLatencyMs ?? null };
+}
+
+/**
+ * The demo's account: with credits (1,000 free requests a day, 20 a minute) unless `sim.freeTier`
+ * asks for the 50-a-day account; a scenario file describes its own account when neither is said.
+ */
+function simulatedAccount(sim: GatewayConfig['sim']): { hasCredits?: boolean } {
+  if (sim.freeTier !== undefined) return { hasCredits: !sim.freeTier };
+  return sim.scenario ? {} : { hasCredits: true };
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { redact } from '../redact.js';
+import type { AccountSnapshot } from '../sim/account-limits.js';
 import { StoreError } from '../store/state-store.js';
 import { exposureWarning } from './exposure.js';
 import { type Gateway, startGateway } from './gateway.js';
@@ -19,12 +20,18 @@ export function register(program: Command): void {
     .option('-c, --config <file>', 'YAML configuration file (env: ROTOR_CONFIG)')
     .option('-p, --port <port>', 'port to listen on (env: ROTOR_PORT; default 8080)')
     .option('-H, --host <host>', 'interface to bind (env: ROTOR_HOST; default 127.0.0.1)')
-    .action(async (opts: { config?: string; port?: string; host?: string }) => {
+    .option(
+      '--sim-free-tier',
+      'simulated mode: the 50-requests-a-day account instead of one with credits (1,000 a day) (env: ROTOR_SIM_FREE_TIER)',
+    )
+    .action(async (opts: { config?: string; port?: string; host?: string; simFreeTier?: boolean }) => {
       const load = (): GatewayConfig => {
         const server: Record<string, unknown> = {};
         if (opts.port !== undefined) server.port = Number(opts.port);
         if (opts.host !== undefined) server.host = opts.host;
-        const loaded = loadGatewayConfig({ path: opts.config, overrides: { server } as never });
+        const overrides: Record<string, unknown> = { server };
+        if (opts.simFreeTier) overrides.sim = { freeTier: true };
+        const loaded = loadGatewayConfig({ path: opts.config, overrides: overrides as never });
         // `rotor serve` persists by default (SQLite under ./data); an embedded gateway uses memory.
         return loaded.store.url === undefined
           ? { ...loaded, store: { ...loaded.store, url: defaultStoreUrl(loaded) } }
@@ -53,7 +60,7 @@ export function register(program: Command): void {
       // One write: the warning can never be separated from (or arrive after) the banner.
       const warning = exposureWarning(config.server);
       const banner = gateway.simulated
-        ? simulatedBanner(gateway.url, gateway.urls)
+        ? simulatedBanner(gateway.url, gateway.urls, gateway.simulator?.account())
         : `rotor: gateway on ${gateway.url}/v1 (model "auto"), dashboard at ${gateway.url}/\n` +
           gateway.urls
             .slice(1)
@@ -97,13 +104,18 @@ export function register(program: Command): void {
     });
 }
 
-export function simulatedBanner(url: string, urls: readonly string[] = [url]): string {
+export function simulatedBanner(
+  url: string,
+  urls: readonly string[] = [url],
+  account?: AccountSnapshot,
+): string {
   const lines = [
     'NO OPENROUTER_API_KEY SET — ANSWERS ARE SIMULATED',
     '',
     'rotor is running against its built-in OpenRouter simulator.',
     'Set OPENROUTER_API_KEY to route to real models.',
     '',
+    ...(account ? [simulatedAccountLine(account), ''] : []),
     `OpenAI base URL:  ${url}/v1   (model "auto")`,
     `Dashboard:        ${url}/`,
     ...urls.filter((u) => u !== url).map((u) => `Also reachable:   ${u}/v1`),
@@ -112,4 +124,12 @@ export function simulatedBanner(url: string, urls: readonly string[] = [url]): s
   const bar = '!'.repeat(width + 2);
   const body = lines.map((l) => `! ${l.padEnd(width - 2)} !`).join('\n');
   return `\n${bar}\n${body}\n${bar}\n\n`;
+}
+
+/** What the demo account allows, in one line (the dashboard says the same). */
+export function simulatedAccountLine(account: AccountSnapshot): string {
+  const limits = `${account.day.limit.toLocaleString('en-US')} free requests a day, ${account.minute.limit} a minute`;
+  return account.hasCredits
+    ? `Simulated account with credits: ${limits} (--sim-free-tier: 50 a day).`
+    : `Simulated free-tier account: ${limits}.`;
 }

@@ -1,8 +1,8 @@
 /**
  * OpenRouter's response bodies and headers, one builder per kind. Where a real capture exists
- * (shared/fixtures/openrouter/errors/*.json) the builder reproduces it field for field, including
+ * (test/fixtures/openrouter/errors/*.json) the builder reproduces it field for field, including
  * `user_id` exactly where the capture has one; the tests compare them. Builders without a capture
- * follow OPENROUTER.md and the public reports quoted beside them.
+ * follow docs/design.md and the public reports quoted beside them.
  */
 import { hashString } from './hash.js';
 import type { WindowRefusal } from './quota-window.js';

@@ -43,7 +43,7 @@ interface SeedRow {
   provider: string;
 }
 
-/** The seed's rotation order with its measured mean latencies (DESIGN.md); speeds and contexts plausible. */
+/** The seed's rotation order with its measured mean latencies (docs/design.md); speeds and contexts plausible. */
 const SEED_ROWS: readonly SeedRow[] = [
   {
     id: 'meta-llama/llama-3.3-8b-instruct:free',

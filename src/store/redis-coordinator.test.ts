@@ -6,6 +6,7 @@
 import { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
+import { skipWithoutService } from '../../test/required-service.js';
 import { seededRandom } from '../engine/random.js';
 import { RotationEngine } from '../engine/rotation-engine.js';
 import type { RedisAddress } from './parse-store-url.js';
@@ -30,8 +31,10 @@ function reachable(port: number): Promise<boolean> {
     s.connect(port, '127.0.0.1');
   });
 }
-const redisUp = await reachable(6379);
-if (!redisUp) console.warn('no Redis on 127.0.0.1:6379: Redis coordinator tests skipped');
+const skipRedis = skipWithoutService(
+  'Redis coordinator',
+  (await reachable(6379)) ? undefined : 'no Redis on 127.0.0.1:6379',
+);
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -77,7 +80,7 @@ const waitFor = async (check: () => boolean, ms = 2000) => {
   }
 };
 
-describe.skipIf(!redisUp)('RedisCoordinator', () => {
+describe.skipIf(skipRedis)('RedisCoordinator', () => {
   it('counts :free attempts exactly across replicas, under concurrency', async () => {
     const prefix = newPrefix();
     const one = await replica(prefix, { perMinute: 5 });

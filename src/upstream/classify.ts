@@ -1,5 +1,5 @@
 /**
- * Turns an upstream's error answer into one `Failure` (see shared/guide/OPENROUTER.md).
+ * Turns an upstream's error answer into one `Failure` (see docs/design.md).
  * Pure: no I/O, time comes in as `nowMs`. The four kinds of 429 need opposite reactions
  * (hold the whole account vs. rotate at once), so the scope is read from the message, and
  * reset hints are read from real headers and from `error.metadata.headers` alike.

@@ -1,13 +1,13 @@
 /**
  * Helpers for the simulator's socket tests: call it like a client would, parse its SSE, load the
- * shared OpenRouter fixtures and compare body structures.
+ * real OpenRouter fixtures and compare body structures.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelsSnapshotPath, sharedFixturesDir } from '../shared-fixtures.js';
+import { modelsSnapshotPath, openRouterFixturesDir } from '../repo-fixtures.js';
 
-/** shared/fixtures/openrouter, beside the repository. */
-const FIXTURES_DIR = sharedFixturesDir();
+/** test/fixtures/openrouter, inside the repository. */
+const FIXTURES_DIR = openRouterFixturesDir();
 export const MODELS_SNAPSHOT = modelsSnapshotPath();
 
 export interface ErrorFixture {
