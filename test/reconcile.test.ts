@@ -11,7 +11,7 @@ import { type GatewayConfigInput, loadGatewayConfig } from '../src/server/gatewa
 import { type Simulator, startSimulator } from '../src/sim/index.js';
 import type { ChatTransport } from '../src/upstream/chat-transport.js';
 import { UpstreamClient } from '../src/upstream/upstream-client.js';
-import { modelsSnapshotPath } from './shared-fixtures.js';
+import { modelsSnapshotPath } from './repo-fixtures.js';
 
 const LIVE_REGISTRY_MODEL = 'nvidia/nemotron-nano-9b-v2:free'; // the one registry model still free in Aug 2026
 const LIVE_NEW_MODEL = 'openai/gpt-oss-20b:free';

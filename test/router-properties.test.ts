@@ -21,7 +21,7 @@ import {
   type TransportRequest,
   UpstreamFailure,
 } from '../src/upstream/upstream-client.js';
-import { sharedFixturesDir } from './shared-fixtures.js';
+import { openRouterFixturesDir } from './repo-fixtures.js';
 import { drive } from './virtual-time.js';
 
 const MODELS = ['m/a:free', 'm/b:free', 'm/c:free', 'm/d:free'];
@@ -162,7 +162,7 @@ describe('no retry storms', () => {
 });
 
 describe('only the right errors rotate or count against a model', () => {
-  const dir = join(sharedFixturesDir(), 'errors');
+  const dir = join(openRouterFixturesDir(), 'errors');
   /**
    * What each answer must do, written down from OPENROUTER.md's table — never computed by the
    * classifier under test: `client` goes back at once with that status and touches no health;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { registryModel as reg } from '../../test/registry-model.js';
-import { modelsSnapshotPath } from '../../test/shared-fixtures.js';
+import { modelsSnapshotPath } from '../../test/repo-fixtures.js';
 import { SEED_ROTATION_ORDER } from '../engine/seed-defaults.js';
 import { type ApiModel, parseModelList } from '../registry/openrouter-model.js';
 import { defaultRegistryPath, loadRegistry } from '../registry/registry-file.js';

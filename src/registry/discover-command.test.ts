@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { captureIo } from '../../test/capture-io.js';
-import { modelsSnapshotPath } from '../../test/shared-fixtures.js';
+import { modelsSnapshotPath } from '../../test/repo-fixtures.js';
 import { register, runDiscover } from './discover-command.js';
 import { defaultRegistryPath, loadRegistry } from './registry-file.js';
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { modelsSnapshotPath } from '../../test/shared-fixtures.js';
+import { modelsSnapshotPath } from '../../test/repo-fixtures.js';
 import { isFreeModel, selectFreeModels } from './free-models.js';
 import { type ApiModel, parseModelList } from './openrouter-model.js';
 

@@ -1,13 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sharedFixturesDir } from '../../test/shared-fixtures.js';
+import { openRouterFixturesDir } from '../../test/repo-fixtures.js';
 import type { Failure } from '../engine/failure.js';
 import { classifyBodyError, classifyHttpError, parseResetMs, parseRetryAfterMs } from './classify.js';
 import { SseParser } from './sse-parser.js';
 
 function findFixtureDir(): string {
-  return join(sharedFixturesDir(), 'errors');
+  return join(openRouterFixturesDir(), 'errors');
 }
 
 const FIXTURE_DIR = findFixtureDir();

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { sharedFixturesDir } from '../../test/shared-fixtures.js';
+import { openRouterFixturesDir } from '../../test/repo-fixtures.js';
 import { assembleCompletion } from '../chat/assemble-completion.js';
 import type { ChatCompletion, ChatCompletionChunk } from '../chat/chat-types.js';
 import { rawChunkText } from '../chat/raw-chunk-text.js';
@@ -626,5 +626,5 @@ describe('UpstreamClient metadata endpoints', () => {
 });
 
 function findFixtureDir(): string {
-  return join(sharedFixturesDir(), 'errors');
+  return join(openRouterFixturesDir(), 'errors');
 }
