@@ -239,33 +239,43 @@ describe('Anthropic SDK: failover and typed errors', () => {
     }
   });
 
-  it('a rate limit rotor cannot hide is RateLimitError with retry-after; then 529 overloaded while every model cools down', async () => {
-    const f = await gatewayWithSimulator({
+  it('a rate limit rotor cannot hide is RateLimitError with retry-after, also while the model cools down; failing models are 529 overloaded', async () => {
+    const ask = (f: GatewayFixture) =>
+      client(f)
+        .messages.create({ model: CLAUDE, max_tokens: 100, messages: [{ role: 'user', content: 'hello' }] })
+        .catch((e: unknown) => e);
+    const limitedGateway = await gatewayWithSimulator({
       scenario: { faults: [{ model: A, kind: 'rate_limited' }] },
       overrides: { rotation: { order: [A] }, maxQueueWaitMs: 0 },
     });
     try {
-      const anthropic = client(f);
-      const ask = () =>
-        anthropic.messages
-          .create({
-            model: CLAUDE,
-            max_tokens: 100,
-            messages: [{ role: 'user', content: 'hello' }],
-          })
-          .catch((e: unknown) => e);
-      const limited = await ask();
+      const limited = await ask(limitedGateway);
       expect(limited).toBeInstanceOf(Anthropic.RateLimitError);
       const e = limited as InstanceType<typeof Anthropic.RateLimitError>;
       expect(e.error).toMatchObject({ type: 'error', error: { type: 'rate_limit_error' } });
-      const overloaded = await ask();
+      // While the only model cools down from its rate limit: still a 429 (rate limits are the
+      // cause), at once and without an upstream attempt.
+      const again = await ask(limitedGateway);
+      expect(again).toBeInstanceOf(Anthropic.RateLimitError);
+      const a = again as InstanceType<typeof Anthropic.RateLimitError>;
+      expect(Number(a.headers?.get('retry-after'))).toBeGreaterThan(0);
+      expect(limitedGateway.sim.attempts()).toHaveLength(1);
+    } finally {
+      await limitedGateway.close();
+    }
+    const failingGateway = await gatewayWithSimulator({
+      scenario: { faults: [{ model: A, kind: 'server_error', status: 503 }] },
+      overrides: { rotation: { order: [A] }, maxQueueWaitMs: 0 },
+    });
+    try {
+      const overloaded = await ask(failingGateway);
       expect(overloaded).toBeInstanceOf(Anthropic.APIError);
       const o = overloaded as InstanceType<typeof Anthropic.APIError>;
       expect(o.status).toBe(529);
       expect(o.error).toMatchObject({ type: 'error', error: { type: 'overloaded_error' } });
       expect(Number(o.headers?.get('retry-after'))).toBeGreaterThan(0);
     } finally {
-      await f.close();
+      await failingGateway.close();
     }
   });
 

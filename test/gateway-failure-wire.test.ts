@@ -146,7 +146,9 @@ describe('client-caused endings are cancelled (499), never a model failure', () 
       if (requests.length > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(requests.map((s) => s.labels)).toEqual([{ outcome: 'cancelled', status: '499' }]);
+    expect(requests.map((s) => s.labels)).toEqual([
+      { outcome: 'cancelled', status: '499', route: 'chat_completions' },
+    ]);
     expect(g.gateway.rotor.engine.metrics().models[0]).toMatchObject({
       consecutiveFailures: 0,
       cancelledRequests: 1,
