@@ -199,6 +199,18 @@ export async function handleChat(
   return answerWhole(state, res, model, meta, plan, delivery);
 }
 
+/** Wait `delayMs` of simulated time; false if the client left meanwhile (nothing more to send). */
+async function waitUnlessGone(state: SimState, res: ServerResponse, delayMs: number): Promise<boolean> {
+  const signal = abortOnClose(res);
+  try {
+    await state.clock.sleep(delayMs, signal);
+    return true;
+  } catch (err) {
+    if (signal.aborted) return false;
+    throw err;
+  }
+}
+
 /** Run `then` after `delayMs` of simulated time, unless the client leaves first. */
 async function delayed(
   state: SimState,
@@ -206,14 +218,7 @@ async function delayed(
   delayMs: number,
   then: () => void,
 ): Promise<void> {
-  const signal = abortOnClose(res);
-  try {
-    await state.clock.sleep(delayMs, signal);
-  } catch (err) {
-    if (signal.aborted) return;
-    throw err;
-  }
-  then();
+  if (await waitUnlessGone(state, res, delayMs)) then();
 }
 
 /** Time to first token and gap between tokens for this model at the current scale, ms. */
@@ -316,15 +321,7 @@ async function answerWhole(
   const { firstTokenMs, gapMs } = pacing(state, model, fault);
   const tokenCount = plan.kind === 'text' ? plan.tokens.length : plan.argumentParts.length;
   const delayMs = firstTokenMs + Math.max(0, tokenCount - 1) * gapMs;
-  if (delayMs > 0) {
-    const signal = abortOnClose(res);
-    try {
-      await state.clock.sleep(delayMs, signal);
-    } catch (err) {
-      if (signal.aborted) return;
-      throw err;
-    }
-  }
+  if (delayMs > 0 && !(await waitUnlessGone(state, res, delayMs))) return;
   const body = completionBody(meta, plan);
   switch (fault?.kind) {
     case 'error_in_200':
