@@ -76,7 +76,14 @@ export {
 export type { AdmissionRequest, AdmissionVerdict, AttemptCoordinator } from './router/attempt-coordinator.js';
 export type { ChatCallOptions } from './router/chat-loop.js';
 export { ChatRun } from './router/chat-loop.js';
-export type { ChatResult, ChatStream, Rotor, RotorDeps, RotorStatus } from './router/create-rotor.js';
+export type {
+  ChatResult,
+  ChatStream,
+  Rotor,
+  RotorDeps,
+  RotorStatus,
+  UpstreamDetail,
+} from './router/create-rotor.js';
 // Router: one request's journey, and the library entry point.
 export { createRotor, parseRotorOptions } from './router/create-rotor.js';
 export type {

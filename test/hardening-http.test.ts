@@ -2,6 +2,8 @@
  * Hostile and careless HTTP, over real sockets: every answer is OpenAI-shaped (or the connection is
  * closed), never Node's bare status line, never a 5xx from rotor itself.
  */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH } from '../src/server/http-body.js';
 import { type GatewayFixture, gatewayWithSimulator, postJson } from './gateway-helpers.js';
@@ -253,6 +255,36 @@ describe('upstream network details stay out of client errors', () => {
       expect(isOpenAiError(text)).toBe(true);
       expect(text).toMatch(/Upstream unreachable \(ECONNREFUSED\)/);
       expect(text).not.toMatch(/127\.0\.0\.1:9\b/);
+    } finally {
+      await g.close();
+    }
+  });
+
+  it('operators find the address in the debug log, and only at debug level', async () => {
+    const lines: Array<{ level: number; msg: string; detail?: string }> = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const g = await gatewayWithSimulator({
+      overrides: {
+        upstream: { baseUrl: 'http://127.0.0.1:9/api/v1' },
+        rotation: { order: ['a/one:free'] },
+        engine: { retry: { maxRetries: 0 } },
+        deadlineMs: 3000,
+      },
+      logger: pino({ level: 'debug' }, sink),
+    });
+    try {
+      await (await postJson(`${g.baseURL}/chat/completions`, hello)).text();
+      const details = lines.filter((l) => l.msg === 'upstream failure detail');
+      expect(details.length).toBeGreaterThan(0);
+      for (const d of details) {
+        expect(d.level).toBe(20); // pino's debug
+        expect(d.detail).toMatch(/ECONNREFUSED 127\.0\.0\.1:9\b/);
+      }
     } finally {
       await g.close();
     }

@@ -48,6 +48,8 @@ export interface LoopContext {
   upstreamFor(model: string): UpstreamConfig;
   /** Admission shared with other gateway replicas; absent for a single gateway (nothing awaited). */
   coordinator?: AttemptCoordinator | undefined;
+  /** Told a failed attempt's low-level detail, which clients never see (see `RotorDeps`). */
+  onUpstreamDetail?: ((info: { model: string; kind: string; detail: string }) => void) | undefined;
 }
 
 export interface ChatCallOptions {
@@ -449,6 +451,8 @@ async function* attempt(
     }
     const failure = err.failure;
     lease.fail(failure, { latencyMs: clock.now() - startedMs });
+    if (failure.detail !== undefined)
+      ctx.onUpstreamDetail?.({ model: lease.model, kind: failure.kind, detail: failure.detail });
     record(failure.kind === 'rate_limit' ? `rate_limit:${failure.scope}` : failure.kind, {
       ...(failure.status === undefined ? {} : { status: failure.status }),
       message: failure.message,

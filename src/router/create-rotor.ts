@@ -27,6 +27,18 @@ export interface RotorDeps {
   transport?: ChatTransport;
   /** Admission shared with other replicas (e.g. `RedisCoordinator`); none for a single gateway. */
   coordinator?: AttemptCoordinator;
+  /**
+   * Told the low-level detail of a failed attempt (addresses, library messages) that clients never
+   * see — e.g. for a debug log.
+   */
+  onUpstreamDetail?: (info: UpstreamDetail) => void;
+}
+
+/** The low-level side of a failed attempt, for operators. */
+export interface UpstreamDetail {
+  model: string;
+  kind: string;
+  detail: string;
 }
 
 /** A completed answer, plus what it took. */
@@ -125,6 +137,7 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
     budget: new RetryBudget(options.retryBudget, () => clock.now()),
     upstreamFor: (model) => upstreams.get(modelUpstream.get(model) ?? defaultUpstream.id) ?? defaultUpstream,
     coordinator: deps.coordinator,
+    onUpstreamDetail: deps.onUpstreamDetail,
   };
 
   const parse = (request: unknown): ChatRequest => parseChatRequest(request);

@@ -135,6 +135,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       ...(deps.random ? { random: deps.random } : {}),
       ...(deps.transport ? { transport: deps.transport } : {}),
       ...(opened.coordinator ? { coordinator: opened.coordinator } : {}),
+      // Addresses and library messages stay out of client errors; operators see them at debug level.
+      onUpstreamDetail: (info) => logger.debug(info, 'upstream failure detail'),
     },
   );
   try {
