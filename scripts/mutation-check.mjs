@@ -171,6 +171,19 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
+// A mutant only counts as killed if its tests pass without it: check the unmutated tree first.
+const baselineFiles = [...new Set(chosen.flatMap((m) => m.tests))];
+const baseline = spawnSync('npx', ['vitest', 'run', ...baselineFiles], {
+  cwd: root,
+  env: { ...process.env, ROTOR_TEST_SKIP_BUILD: '1' },
+  encoding: 'utf8',
+});
+if (baseline.status !== 0) {
+  console.error(`the tests fail without any mutant; fix them first:\n${baseline.stdout.slice(-3000)}`);
+  process.exit(2);
+}
+console.log(`baseline: ${baselineFiles.length} test files pass unmutated`);
+
 const results = [];
 for (const m of chosen) {
   const path = join(root, m.file);
