@@ -26,7 +26,13 @@ describe('rotor serve', () => {
         body,
       }),
     );
-    await new Promise((r) => setTimeout(r, 200));
+    // In flight means rotor has them: wait until /health counts all five (not a guess of 200 ms,
+    // which a loaded machine can miss).
+    for (let i = 0; i < 200; i++) {
+      const health = (await (await fetch(`${serve.url}/health`)).json()) as { inFlight: number };
+      if (health.inFlight === 5) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
     child!.kill('SIGTERM');
     const responses = await Promise.all(requests);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);

@@ -466,6 +466,10 @@ describe('disconnects and shutdown', () => {
     );
     await expect.poll(() => f.gateway.app.inFlight).toBe(10);
     const closed = f.gateway.close();
+    // A request that races the shutdown is answered (503 shutting_down), never reset.
+    const late = await postJson(`${f.baseURL}/chat/completions`, hello);
+    expect(late.status).toBe(503);
+    expect(((await late.json()) as { error: { code: string } }).error.code).toBe('shutting_down');
     const responses = await Promise.all(inFlight);
     expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
     expect(await closed).toEqual({ drained: 10, aborted: 0 });

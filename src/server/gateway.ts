@@ -74,6 +74,9 @@ export interface Gateway {
 
 const SIMULATED_KEY = 'sk-rotor-simulated';
 
+/** After a shutdown starts, how long the listener still accepts (to answer racing requests with 503), ms. */
+const SHUTDOWN_ACCEPT_GRACE_MS = 200;
+
 export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}): Promise<Gateway> {
   const logger = deps.logger ?? gatewayLogger(config.log.level);
   const registryFile = (await loadRegistry(config.registry ?? defaultRegistryPath())).registry;
@@ -396,6 +399,11 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         reconciler?.stop();
         adaptive?.stop();
         quotaPoller?.stop();
+        // Requests that raced the shutdown — still in the kernel's accept queue, or sent on a
+        // connection whose bytes are not parsed yet — would be reset if the listener closed now.
+        // Keep accepting for a moment and answer them: 503 `shutting_down`, never a reset.
+        app.stopTakingWork();
+        await new Promise((r) => setTimeout(r, SHUTDOWN_ACCEPT_GRACE_MS));
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         const result = await app.drain(current.server.drainTimeoutMs);

@@ -65,6 +65,8 @@ interface InFlight {
 
 export interface GatewayApp {
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Answer new requests with a clean 503 `shutting_down` from now on (the listener may still accept). */
+  stopTakingWork(): void;
   /** Stop taking work, let in-flight requests finish within `drainMs`, then abort the rest cleanly. */
   drain(drainMs: number): Promise<{ drained: number; aborted: number }>;
   /** Apply reloaded settings to the requests that arrive from now on. */
@@ -163,7 +165,14 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
     {
       paths: ['/health'],
       open: true,
-      methods: { GET: ({ res }) => sendJson(res, 200, { status: 'ok', ...deps.health() }) },
+      methods: {
+        GET: ({ res }) =>
+          sendJson(res, 200, {
+            status: draining ? 'draining' : 'ok',
+            ...deps.health(),
+            inFlight: inFlight.size,
+          }),
+      },
     },
     {
       paths: ['/'],
@@ -457,6 +466,9 @@ export function createGatewayApp(deps: GatewayAppDeps): GatewayApp {
         }
         sendError(res, err, {}, errorShapeFor(target.pathname));
       });
+    },
+    stopTakingWork() {
+      draining = true;
     },
     async drain(drainMs) {
       draining = true;
