@@ -113,8 +113,8 @@ const MUTANTS = [
   {
     id: 'rate-limits-as-502',
     why: 'every model rate-limited ends in a 503/502 instead of a 429',
-    file: 'src/router/chat-loop.ts',
-    find: 'if (byRateLimits)',
+    file: 'src/router/loop-errors.ts',
+    find: 'if (limits.byRateLimits)',
     replace: 'if (false as boolean)',
     tests: ['test/router.test.ts'],
   },

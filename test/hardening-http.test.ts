@@ -238,15 +238,18 @@ describe('CORS (server.cors.origins)', () => {
   });
 });
 
+/** One model behind an upstream nobody listens on (port 9, discard): every attempt is refused. */
+const UNREACHABLE_UPSTREAM = {
+  upstream: { baseUrl: 'http://127.0.0.1:9/api/v1' },
+  rotation: { order: ['a/one:free'] },
+  engine: { retry: { maxRetries: 0 } },
+  deadlineMs: 3000,
+};
+
 describe('upstream network details stay out of client errors', () => {
   it('a refused connection says "upstream unreachable", not the address', async () => {
     const g = await gatewayWithSimulator({
-      overrides: {
-        upstream: { baseUrl: 'http://127.0.0.1:9/api/v1' },
-        rotation: { order: ['a/one:free'] },
-        engine: { retry: { maxRetries: 0 } },
-        deadlineMs: 3000,
-      },
+      overrides: UNREACHABLE_UPSTREAM,
     });
     try {
       const res = await postJson(`${g.baseURL}/chat/completions`, hello);
@@ -269,12 +272,7 @@ describe('upstream network details stay out of client errors', () => {
       },
     });
     const g = await gatewayWithSimulator({
-      overrides: {
-        upstream: { baseUrl: 'http://127.0.0.1:9/api/v1' },
-        rotation: { order: ['a/one:free'] },
-        engine: { retry: { maxRetries: 0 } },
-        deadlineMs: 3000,
-      },
+      overrides: UNREACHABLE_UPSTREAM,
       logger: pino({ level: 'debug' }, sink),
     });
     try {

@@ -21,8 +21,6 @@ import {
   type AttemptRecord,
   CancelledError,
   InvalidRequestError,
-  NoModelAvailableError,
-  RateLimitError,
   type RotorError,
   type SkipReason,
 } from '../errors.js';
@@ -32,7 +30,13 @@ import { UpstreamFailure } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { AdmissionVerdict, AttemptCoordinator } from './attempt-coordinator.js';
 import { errorForFailure } from './failure-error.js';
-import { deadlineError, noCandidate, unavailable } from './loop-errors.js';
+import {
+  deadlineError,
+  earliestRecoveryMs,
+  failedEverywhere,
+  noCandidate,
+  unavailable,
+} from './loop-errors.js';
 import { clampOutput, outputLimit, readContextReport } from './output-limit.js';
 import { requestOrder } from './request-order.js';
 import type { RotorOptions } from './rotor-options.js';
@@ -495,9 +499,7 @@ async function waitForAvailability(
       ? (engine.unavailability(s.model, state.needs) ?? s)
       : s,
   );
-  let retryAtMs: number | undefined;
-  for (const s of skipped)
-    if (s.untilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? s.untilMs, s.untilMs);
+  const retryAtMs = earliestRecoveryMs(skipped);
   if (retryAtMs === undefined && !acquisition.busy) {
     throw endOfRequest(ctx, state.order, state.needs, run, { ...state, skipped }, 'every model was tried');
   }
@@ -554,30 +556,16 @@ function endOfRequest(
   if (state.terminal || !transient || failuresSeen.rateLimit + failuresSeen.other === 0)
     return noCandidate(run.attempts, state.skipped ?? [], lastFailure, state.terminal, now);
   const skipped: SkipReason[] = [];
-  let retryAtMs: number | undefined;
   for (const m of order) {
     const gap = ctx.engine.unavailability(m, needs);
-    if (!gap) continue;
-    skipped.push(gap);
-    if (gap.untilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? gap.untilMs, gap.untilMs);
+    if (gap) skipped.push(gap);
   }
-  const retryAfterMs = retryAtMs === undefined ? 1000 : Math.max(0, retryAtMs - now);
-  const byRateLimits = failuresSeen.other === 0;
-  const options = {
-    attempts: run.attempts,
-    skipped,
-    retryAfterMs,
-    ...(retryAfterMs > state.deadlineMs ? { shouldRetry: false } : {}),
-  };
-  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
-  if (byRateLimits)
-    return new RateLimitError(`Every model tried is rate-limited (${why}).${last}`, {
-      ...options,
-      code: 'rate_limit_exceeded',
-    });
-  return new NoModelAvailableError(`No model answered (${why}); the models tried are failing.${last}`, {
-    ...options,
-    code: 'no_model_available',
+  const retryAtMs = earliestRecoveryMs(skipped);
+  return failedEverywhere(run.attempts, skipped, lastFailure, {
+    byRateLimits: failuresSeen.other === 0,
+    retryAfterMs: retryAtMs === undefined ? 1000 : retryAtMs - now,
+    deadlineMs: state.deadlineMs,
+    why,
   });
 }
 

@@ -76,12 +76,7 @@ export function unavailable(
   why = 'for longer than this request can wait',
 ): RotorError {
   const temporary = skipped.filter((s) => s.untilMs !== undefined);
-  const options = {
-    attempts: attempts,
-    skipped,
-    retryAfterMs: Math.max(0, retryAfterMs),
-    ...(retryAfterMs > deadlineMs ? { shouldRetry: false } : {}),
-  };
+  const options = { attempts: attempts, skipped, ...retryOptions(retryAfterMs, deadlineMs) };
   if (temporary.length > 0 && temporary.every((s) => ACCOUNT_REASONS.has(s.reason))) {
     const first = temporary[0]!;
     const resetMs = Math.min(...temporary.map((s) => s.untilMs as number));
@@ -100,6 +95,49 @@ export function unavailable(
     ...options,
     code: 'no_model_available',
   });
+}
+
+/**
+ * Every model the request tried failed, and nothing else is left to try: 429 when only rate limits
+ * were met (`rate_limit_exceeded`), else 503 (`no_model_available`) — never a bare 502 — with
+ * `Retry-After` = the earliest recovery and each model's reason.
+ */
+export function failedEverywhere(
+  attempts: AttemptRecord[],
+  skipped: SkipReason[],
+  lastFailure: Failure | undefined,
+  limits: { byRateLimits: boolean; retryAfterMs: number; deadlineMs: number; why: string },
+): RotorError {
+  const options = { attempts, skipped, ...retryOptions(limits.retryAfterMs, limits.deadlineMs) };
+  const last = lastFailure ? ` Last failure: ${lastFailure.kind}: ${lastFailure.message}` : '';
+  if (limits.byRateLimits)
+    return new RateLimitError(`Every model tried is rate-limited (${limits.why}).${last}`, {
+      ...options,
+      code: 'rate_limit_exceeded',
+    });
+  return new NoModelAvailableError(
+    `No model answered (${limits.why}); the models tried are failing.${last}`,
+    {
+      ...options,
+      code: 'no_model_available',
+    },
+  );
+}
+
+/** The earliest time a skipped model is expected back, epoch ms; undefined if none will by time alone. */
+export function earliestRecoveryMs(skipped: readonly SkipReason[]): number | undefined {
+  let atMs: number | undefined;
+  for (const s of skipped) if (s.untilMs !== undefined) atMs = Math.min(atMs ?? s.untilMs, s.untilMs);
+  return atMs;
+}
+
+/** `Retry-After`, and `x-should-retry: false` when the wait is longer than the request's own deadline. */
+function retryOptions(
+  retryAfterMs: number,
+  deadlineMs: number,
+): { retryAfterMs: number; shouldRetry?: false } {
+  const ms = Math.max(0, retryAfterMs);
+  return ms > deadlineMs ? { retryAfterMs: ms, shouldRetry: false } : { retryAfterMs: ms };
 }
 
 export function deadlineError(
