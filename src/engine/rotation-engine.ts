@@ -120,6 +120,31 @@ export class RotationEngine {
     return this.quotaLimits(this.account(account));
   }
 
+  /**
+   * Share of the account's free-model quota left now, 0..1: the tighter of the minute and the day
+   * window (1 where no limit is known). Hedges, which cost quota, are not sent to a nearly spent account.
+   */
+  freeQuotaLeft(account: string): number {
+    const a = this.account(account);
+    rollWindows(a, this.clock.now());
+    if (a.blocked) return 0;
+    const limits = this.quotaLimits(a);
+    const left = (used: number, limit: number | undefined) =>
+      limit === undefined || limit <= 0 ? 1 : Math.max(0, limit - used) / limit;
+    return Math.min(left(a.minute.count, limits.perMinute), left(a.day.count, limits.perDay));
+  }
+
+  /** Time-to-first-token samples of the model: added since start (cheap; a cache key) and kept now. */
+  ttftSamples(model: string): { added: number; kept: number } {
+    const w = this.entry(model).ttfts;
+    return { added: w.added, kept: w.size };
+  }
+
+  /** A percentile of the model's recent times to first token, ms (sorts the window: cache it). */
+  ttftPercentile(model: string, p: number): number | undefined {
+    return this.entry(model).ttfts.percentile(p);
+  }
+
   profile(model: string): Readonly<ModelProfile> {
     return this.entry(model).profile;
   }

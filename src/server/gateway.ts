@@ -477,6 +477,7 @@ function usable(m: ModelDefaults | undefined): boolean {
 function modelOptions(id: string, m: ModelDefaults): ModelOptions {
   const out: ModelOptions = { id };
   if (m.contextLength !== undefined) out.contextLength = m.contextLength;
+  if (m.expectedLatencyMs !== undefined) out.expectedLatencyMs = m.expectedLatencyMs;
   if (m.capabilities.tools !== undefined) out.tools = m.capabilities.tools;
   if (m.capabilities.vision !== undefined) out.vision = m.capabilities.vision;
   if (m.capabilities.systemPrompt !== undefined) out.systemPrompt = m.capabilities.systemPrompt;
