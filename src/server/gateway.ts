@@ -132,6 +132,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       deadlineMs: config.deadlineMs,
       maxQueueWaitMs: config.maxQueueWaitMs,
       retryBudget: config.retryBudget,
+      hedging: config.hedging,
+      streaming: config.streaming,
     },
     {
       ...(deps.clock ? { clock: deps.clock } : {}),
@@ -161,6 +163,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     version: VERSION,
     store: opened.store,
     retryBudget: () => rotor.status().retryBudget,
+    hedging: () => rotor.status().hedging,
   });
   await opened.coordinator?.attach(rotor.engine); // first sync with the other replicas (bounded; degraded if down)
   const persistence: EnginePersistence | undefined =
@@ -239,9 +242,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       rotation: s.rotation,
       pinnedOrder: pinned !== undefined,
       system: s.metrics.system,
-      models: s.metrics.models.map((m) => ({ ...m, registry: registryInfo(registry.models.get(m.model)) })),
+      models: s.metrics.models.map((m) => ({
+        ...m,
+        hedgeDelayMs: s.hedging.delaysMs[m.model] ?? null,
+        registry: registryInfo(registry.models.get(m.model)),
+      })),
       events: s.events.slice(-100),
       retryBudget: s.retryBudget,
+      hedging: s.hedging,
       /** Whether the rotation is reconciled with the live model list at all (`reconcile.enabled`). */
       reconcileEnabled: reconciler !== undefined,
       reconcile: reconciler?.last() ?? null,
