@@ -180,7 +180,7 @@ const MUTANTS = [
     why: 'the first attempt to settle wins the race, even by failing',
     file: 'src/router/chat-loop.ts',
     find: "if (settled.result.kind !== 'error') {",
-    replace: 'if (settled.result.kind !== (\'never\' as string)) {',
+    replace: "if (settled.result.kind !== ('never' as string)) {",
     tests: ['test/hedging.test.ts'],
   },
   {

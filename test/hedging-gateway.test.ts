@@ -75,14 +75,21 @@ describe('a 20 s first token is hedged', () => {
       expect(elapsedMs).toBeLessThan(6000);
       const status = (await (await fetch(`${g.gateway.url}/v1/rotor/status`)).json()) as {
         hedging: { started: number; won: number; delaysMs: Record<string, number> };
-        models: Array<{ model: string; consecutiveFailures: number; failedRequests: number; hedgeDelayMs: number }>;
+        models: Array<{
+          model: string;
+          consecutiveFailures: number;
+          failedRequests: number;
+          hedgeDelayMs: number;
+        }>;
       };
       expect(status.hedging).toMatchObject({ started: 1, won: 1 });
       expect(status.hedging.delaysMs[A]).toBe(2000);
       const a = status.models.find((m) => m.model === A)!;
       expect(a).toMatchObject({ consecutiveFailures: 0, failedRequests: 0, hedgeDelayMs: 2000 });
       const metrics = parsePrometheus(await (await fetch(`${g.gateway.url}/metrics`)).text());
-      expect(metrics.find((s) => s.name === 'rotor_hedges_total' && s.labels.result === 'won')?.value).toBe(1);
+      expect(metrics.find((s) => s.name === 'rotor_hedges_total' && s.labels.result === 'won')?.value).toBe(
+        1,
+      );
       expect(
         metrics.find((s) => s.name === 'rotor_model_hedge_delay_seconds' && s.labels.model === A)?.value,
       ).toBe(2);
@@ -91,7 +98,9 @@ describe('a 20 s first token is hedged', () => {
 });
 
 describe('a stream cut after content', () => {
-  const cut: ScenarioInput = { faults: [{ model: A, kind: 'stream_cut', afterChunks: 3, abrupt: true, maxHits: 1 }] };
+  const cut: ScenarioInput = {
+    faults: [{ model: A, kind: 'stream_cut', afterChunks: 3, abrupt: true, maxHits: 1 }],
+  };
 
   it('continueAfterCut on: one coherent stream — the uncut answer’s text, one id, [DONE]', async () => {
     const g = await start(cut, { streaming: { continueAfterCut: true }, hedging: { enabled: false } });
@@ -101,7 +110,9 @@ describe('a stream cut after content', () => {
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e));
     expect(chunks.some((c) => c.error !== undefined)).toBe(false);
     expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
-    expect(chunks.filter((c) => c.choices[0]?.delta?.role === 'assistant' && !c.choices[0]?.delta?.content)).toHaveLength(1);
+    expect(
+      chunks.filter((c) => c.choices[0]?.delta?.role === 'assistant' && !c.choices[0]?.delta?.content),
+    ).toHaveLength(1);
     expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe('stop');
     // The same prompt answered whole (the fault was spent): the continuation completed it exactly.
     const whole = (await (await postJson(`${g.baseURL}/chat/completions`, { ...hello })).json()) as {

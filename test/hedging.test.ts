@@ -10,6 +10,7 @@ import { ManualClock } from '../src/engine/clock.js';
 import { HedgeBudget } from '../src/engine/hedge-budget.js';
 import { seededRandom } from '../src/engine/random.js';
 import { RotationEngine } from '../src/engine/rotation-engine.js';
+import type { AttemptRecord } from '../src/errors.js';
 import { createRotor } from '../src/router/create-rotor.js';
 import { HedgeDelays, hedgeDelayMs } from '../src/router/hedge-delay.js';
 import type { RotorOptionsInput } from '../src/router/rotor-options.js';
@@ -119,7 +120,7 @@ describe('a silent attempt is hedged', () => {
       await warmUp(clock, rotor);
       const t0 = clock.now();
       let text: string;
-      let attempts;
+      let attempts: AttemptRecord[];
       if (mode === 'collect') {
         const answer = await drive(clock, rotor.chat(hello));
         text = answer.choices[0]!.message.content as string;
@@ -210,7 +211,8 @@ describe('a silent attempt is hedged', () => {
     await expect(drive(clock, pending)).rejects.toMatchObject({ status: 499 });
     expect(transport.callsTo(SLOW).at(-1)!.abortedMs).toBeDefined();
     expect(transport.callsTo(FAST).at(-1)!.abortedMs).toBeDefined();
-    for (const m of rotor.engine.metrics().models) expect(m).toMatchObject({ failedRequests: 0, consecutiveFailures: 0 });
+    for (const m of rotor.engine.metrics().models)
+      expect(m).toMatchObject({ failedRequests: 0, consecutiveFailures: 0 });
   });
 
   it('hedging off: the request waits for the slow first token', async () => {

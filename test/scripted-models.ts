@@ -84,7 +84,8 @@ export class ScriptedModels implements ChatTransport {
       await sleep(ttft);
       for (let i = 0; i < words.length; i++) {
         if (i > 0) await sleep(script.gapMs ?? 10);
-        if (script.cutAfter && i === script.cutAfter.chunks) throw new UpstreamFailure({ ...script.cutAfter.failure }, true);
+        if (script.cutAfter && i === script.cutAfter.chunks)
+          throw new UpstreamFailure({ ...script.cutAfter.failure }, true);
         call.produced++;
         yield script.toolCall
           ? chunk(
