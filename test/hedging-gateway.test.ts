@@ -9,7 +9,7 @@ import type { ScenarioInput } from '../src/sim/index.js';
 import { type GatewayFixture, gatewayWithSimulator, parsePrometheus, postJson } from './gateway-helpers.js';
 
 const [A, B] = SEED_ROTATION_ORDER as [string, string];
-const hello = { model: 'auto', messages: [{ role: 'user', content: 'tell me something' }] };
+const hello = { model: 'auto', messages: [{ role: 'user' as const, content: 'tell me something' }] };
 
 let f: GatewayFixture | undefined;
 afterEach(async () => {
