@@ -32,7 +32,7 @@ const MUTANTS = [
     id: 'budget-never-refills',
     why: 'retries taken never expire from the window',
     file: 'src/engine/sliding-count.ts',
-    find: 'for (let s = 1; s <= steps; s++) this.counts[mod(this.second + s, size)] = 0;',
+    find: 'this.sum -= this.counts[i]!;\n        this.counts[i] = 0;',
     replace: '',
     tests: ['src/engine/retry-budget.test.ts'],
   },

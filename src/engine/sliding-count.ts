@@ -5,6 +5,8 @@
  */
 export class SlidingCount {
   private readonly counts: number[];
+  /** Sum of the buckets, kept as they change (read on every request). */
+  private sum = 0;
   /** The second (epoch s) the newest bucket stands for. */
   private second = Number.NEGATIVE_INFINITY;
 
@@ -23,14 +25,13 @@ export class SlidingCount {
 
   add(n = 1): void {
     this.counts[this.roll()]! += n;
+    this.sum += n;
   }
 
   /** Events in the window, now. */
   total(): number {
     this.roll();
-    let n = 0;
-    for (let i = 0; i < this.counts.length; i++) n += this.counts[i]!;
-    return n;
+    return this.sum;
   }
 
   /** Expire buckets older than the window; returns the index of the current second's bucket. */
@@ -40,7 +41,11 @@ export class SlidingCount {
     if (this.second === Number.NEGATIVE_INFINITY) this.second = second;
     else if (second > this.second) {
       const steps = Math.min(size, second - this.second);
-      for (let s = 1; s <= steps; s++) this.counts[mod(this.second + s, size)] = 0;
+      for (let s = 1; s <= steps; s++) {
+        const i = mod(this.second + s, size);
+        this.sum -= this.counts[i]!;
+        this.counts[i] = 0;
+      }
       this.second = second;
     }
     return mod(this.second, size);

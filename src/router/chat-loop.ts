@@ -15,6 +15,7 @@ import type { ChatRequest } from '../chat/chat-request-schema.js';
 import type { ChatCompletionChunk } from '../chat/chat-types.js';
 import { forgetRawChunkText } from '../chat/raw-chunk-text.js';
 import { requestNeeds } from '../chat/request-needs.js';
+import { startTimer } from '../engine/clock.js';
 import type { Acquisition, Lease, RequestNeeds } from '../engine/engine-types.js';
 import type { Failure } from '../engine/failure.js';
 import type { Random } from '../engine/random.js';
@@ -133,7 +134,14 @@ export async function* runChatBatches(
         }
       }
       probeHeldElsewhere = undefined;
-      const winner = await raceForContent(ctx, s, run, startAttempt(ctx, s, lease, s.body));
+      // Decided before the attempt starts: only an attempt that may be hedged needs its own abort controller.
+      const mayHedge = s.hedgesLeft > 0 && ctx.hedgeBudget.allows();
+      const winner = await raceForContent(
+        ctx,
+        s,
+        run,
+        startAttempt(ctx, s, lease, s.body, { raceable: mayHedge }),
+      );
       if (winner) {
         const partial =
           options.streaming.continueAfterCut && mode === 'stream' ? new PartialAnswer() : undefined;
@@ -175,8 +183,9 @@ function startAttempt(
   s: RequestState,
   lease: Lease,
   body: Record<string, unknown>,
-  hedge = false,
+  kind: { raceable: boolean; hedge?: boolean },
 ): LiveAttempt {
+  const hedge = kind.hedge === true;
   if (!hedge) ctx.hedgeBudget.countAttempt();
   const limit = outputLimit(ctx.engine.profile(lease.model), s.needs.promptTokens ?? 0);
   const live = new LiveAttempt({
@@ -189,6 +198,7 @@ function startAttempt(
     signal: s.signal,
     deadlineAt: s.deadlineAt,
     keepRawText: s.mode === 'stream',
+    raceable: kind.raceable || hedge,
   });
   live.hedge = hedge;
   return live;
@@ -209,24 +219,35 @@ async function raceForContent(
   const racing = [first];
   let winner: LiveAttempt | undefined;
   // Cheap first: no timer at all when no hedge could be allowed now.
-  const timer = s.hedgesLeft > 0 && ctx.hedgeBudget.allows() ? hedgeTimer(ctx, first) : undefined;
-  let timerPending = timer !== undefined;
+  // An object, not a variable: the timer's callback changes it behind the compiler's back.
+  const timer: { state: 'off' | 'armed' | 'due' | 'spent' } = { state: 'off' };
+  let wake: (() => void) | undefined;
+  const cancelTimer = first.raceable
+    ? startTimer(ctx.clock, ctx.hedgeDelays.delayMs(first.model), () => {
+        timer.state = 'due';
+        wake?.();
+      })
+    : undefined;
+  if (cancelTimer) timer.state = 'armed';
   try {
     for (;;) {
-      let settled: { live: LiveAttempt; result: HeadResult };
-      if (racing.length === 1 && !timerPending) settled = { live: racing[0]!, result: await racing[0]!.head };
+      let settled: { live: LiveAttempt; result: HeadResult } | undefined;
+      if (racing.length === 1 && (timer.state === 'off' || timer.state === 'spent'))
+        settled = { live: racing[0]!, result: await racing[0]!.head };
       else {
-        const next = await Promise.race<'hedge' | { live: LiveAttempt; result: HeadResult }>([
-          ...racing.map((live) => live.head.then((result) => ({ live, result }))),
-          ...(timerPending && timer ? [timer.fired] : []),
-        ]);
-        if (next === 'hedge') {
-          timerPending = false;
+        // Whichever comes first: a head settling, or the hedge timer.
+        settled = await new Promise<{ live: LiveAttempt; result: HeadResult } | undefined>((resolve) => {
+          wake = () => resolve(undefined);
+          if (timer.state === 'due') resolve(undefined);
+          for (const live of racing) live.head.then((result) => resolve({ live, result }));
+        });
+        wake = undefined;
+        if (settled === undefined) {
+          timer.state = 'spent';
           const hedge = await startHedge(ctx, s, racing);
           if (hedge) racing.push(hedge);
           continue;
         }
-        settled = next;
       }
       racing.splice(racing.indexOf(settled.live), 1);
       if (settled.result.kind !== 'error') {
@@ -241,24 +262,12 @@ async function raceForContent(
       if (racing.length === 0) return undefined;
     }
   } finally {
-    timer?.cancel();
+    cancelTimer?.();
     for (const loser of racing) {
       if (loser.hedge) ctx.hedges.wasted++;
       abandon(ctx, run, loser, winner ? 'another attempt answered first (hedge)' : 'the request ended');
     }
   }
-}
-
-/** Fires after the attempt's hedge delay (unless cancelled first). */
-function hedgeTimer(ctx: LoopContext, live: LiveAttempt): { fired: Promise<'hedge'>; cancel(): void } {
-  const controller = new AbortController();
-  const delayMs = ctx.hedgeDelays.delayMs(live.model);
-  const fired = ctx.clock.sleep(delayMs, controller.signal).then(
-    () => 'hedge' as const,
-    // Cancelled: never settles, so a race it is in is decided by the attempts alone.
-    () => new Promise<'hedge'>(() => {}),
-  );
-  return { fired, cancel: () => controller.abort() };
 }
 
 /**
@@ -293,7 +302,7 @@ async function startHedge(
   if (ctx.coordinator && !(await coordinate(ctx.coordinator, engine, lease)).ok) return undefined;
   s.hedgesLeft--;
   ctx.hedges.started++;
-  return startAttempt(ctx, s, lease, s.body, true);
+  return startAttempt(ctx, s, lease, s.body, { raceable: true, hedge: true });
 }
 
 /** rotor stops an attempt that lost a race: released, no verdict on the model, recorded `cancelled`. */
@@ -550,7 +559,7 @@ async function* continueCut(
   if (!acquired.ok) return 'not_continued'; // no waiting: the client is mid-answer
   const lease = acquired.lease;
   if (ctx.coordinator && !(await coordinate(ctx.coordinator, engine, lease)).ok) return 'not_continued';
-  const live = startAttempt(ctx, s, lease, prefillBody(s.body, partial.text));
+  const live = startAttempt(ctx, s, lease, prefillBody(s.body, partial.text), { raceable: false });
   const head = await live.head;
   if (head.kind === 'error') {
     // It rejected the prefill or failed: the client hears the original cut, never this answer.

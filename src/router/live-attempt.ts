@@ -5,8 +5,8 @@
  * a slow attempt and its hedge — and pick whoever shows content first. The *follow* phase then
  * reads the winner's remaining chunks one batch at a time for the loop to hand out.
  *
- * Each attempt has its own abort controller, linked to the request's signal: rotor aborts a hedge
- * race's loser on its own, and the client's disconnect still aborts every attempt.
+ * An attempt that may race has its own abort controller, linked to the request's signal: rotor
+ * aborts a hedge race's loser on its own, and the client's disconnect still aborts every attempt.
  */
 import type { ChatCompletionChunk } from '../chat/chat-types.js';
 import { forgetRawChunkText } from '../chat/raw-chunk-text.js';
@@ -33,6 +33,11 @@ export interface AttemptStart {
   deadlineAt: number;
   /** Keep upstream chunk text for forwarding as is (streamed answers). */
   keepRawText: boolean;
+  /**
+   * It may race another attempt (and be abandoned): it gets its own abort controller. Others use
+   * the request's signal directly — a controller and its listener per attempt cost the hot path.
+   */
+  raceable: boolean;
 }
 
 /** Why rotor stopped an attempt itself (another attempt won the race). */
@@ -52,22 +57,28 @@ export class LiveAttempt {
   abandoned = false;
   /** Started as a hedge of a silent attempt. */
   hedge = false;
+  /** Has its own abort controller: may race, may be abandoned. */
+  readonly raceable: boolean;
   readonly head: Promise<HeadResult>;
   private source: BatchedChunkSource | undefined;
   private iterator: AsyncIterator<ChatCompletionChunk> | undefined;
   private sourceDone = false;
-  private readonly controller = new AbortController();
+  private readonly controller: AbortController | undefined;
   private readonly requestSignal: AbortSignal | undefined;
   private readonly clock: Clock;
-  private readonly onRequestAbort = (): void => this.controller.abort(this.requestSignal?.reason);
+  private readonly onRequestAbort = (): void => this.controller?.abort(this.requestSignal?.reason);
 
   constructor(start: AttemptStart) {
     this.lease = start.lease;
     this.clock = start.clock;
     this.startedMs = start.clock.now();
     this.requestSignal = start.signal;
-    if (start.signal?.aborted) this.controller.abort(start.signal.reason);
-    else start.signal?.addEventListener('abort', this.onRequestAbort, { once: true });
+    this.raceable = start.raceable;
+    if (start.raceable) {
+      this.controller = new AbortController();
+      if (start.signal?.aborted) this.controller.abort(start.signal.reason);
+      else start.signal?.addEventListener('abort', this.onRequestAbort, { once: true });
+    }
     this.head = this.readHead(start);
   }
 
@@ -106,7 +117,8 @@ export class LiveAttempt {
 
   /** Stop the upstream stream (it lost the race, or the consumer stopped). Idempotent. */
   async stop(reason?: unknown): Promise<void> {
-    if (reason !== undefined && !this.controller.signal.aborted) this.controller.abort(reason);
+    if (reason !== undefined && this.controller && !this.controller.signal.aborted)
+      this.controller.abort(reason);
     if (!this.sourceDone) {
       this.sourceDone = true;
       await (this.source ?? this.iterator)?.return?.();
@@ -116,12 +128,13 @@ export class LiveAttempt {
   /** Abandon the attempt: abort it at once; its lease is the caller's to release. */
   abandon(): void {
     this.abandoned = true;
-    this.controller.abort(new AttemptAbandoned('another attempt answered first'));
+    if (this.controller) this.controller.abort(new AttemptAbandoned('another attempt answered first'));
+    else void this.stop(); // not raceable: cannot happen today; stop the stream if it is open
   }
 
   /** Forget the link to the request's signal (the attempt is over). */
   dispose(): void {
-    this.requestSignal?.removeEventListener('abort', this.onRequestAbort);
+    if (this.controller) this.requestSignal?.removeEventListener('abort', this.onRequestAbort);
   }
 
   private async readHead(start: AttemptStart): Promise<HeadResult> {
@@ -130,7 +143,7 @@ export class LiveAttempt {
         upstream: start.upstream,
         model: start.lease.model,
         body: start.body,
-        signal: this.controller.signal,
+        signal: this.controller ? this.controller.signal : start.signal,
         timeouts: { ...start.timeouts, totalMs: Math.max(1, start.deadlineAt - this.clock.now()) },
         // A collected answer is assembled, never forwarded chunk by chunk: no upstream text to keep.
         keepRawText: start.keepRawText,
