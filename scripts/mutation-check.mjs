@@ -184,6 +184,14 @@ const MUTANTS = [
     tests: ['test/hedging.test.ts'],
   },
   {
+    id: 'hedge-loser-opening-left',
+    why: 'a race loser whose upstream had not answered yet is left running once it does',
+    file: 'src/router/live-attempt.ts',
+    find: 'if (this.abandoned) {\n        await this.stop();',
+    replace: 'if (this.abandoned && (false as boolean)) {\n        await this.stop();',
+    tests: ['test/hedging.test.ts'],
+  },
+  {
     id: 'hedge-share-unbounded',
     why: 'hedges ignore the share of attempts',
     file: 'src/engine/hedge-budget.ts',

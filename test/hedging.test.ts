@@ -155,6 +155,26 @@ describe('a silent attempt is hedged', () => {
     });
   }
 
+  it('a primary that has not even answered when it loses is stopped as soon as it does', async () => {
+    const { clock, rotor, transport } = setup({
+      [SLOW]: { acceptMs: (call) => (call < 9 ? 50 : 5000), ttftMs: 100, words: ['slow'] },
+      [FAST]: { ttftMs: 300, words: ['fast'] },
+    });
+    await warmUp(clock, rotor);
+    const t0 = clock.now();
+    const answer = await drive(clock, rotor.chat(hello));
+    expect(answer.choices[0]!.message.content).toBe('fast');
+    expect(clock.now() - t0).toBeLessThan(5000);
+    await drive(clock, clock.sleep(10_000));
+    const slowCall = transport.callsTo(SLOW).at(-1)!;
+    expect(slowCall.abortedMs! - slowCall.startedMs).toBe(5000);
+    expect(slowCall.produced).toBe(0);
+    expect(rotor.engine.metrics().models.find((m) => m.model === SLOW)).toMatchObject({
+      failedRequests: 0,
+      inFlight: 0,
+    });
+  });
+
   it('the primary wins when its content comes first; the hedge is cancelled and wasted', async () => {
     const { clock, rotor, transport } = setup({
       [SLOW]: { ttftMs: fastFirstNine(2500), words: ['primary'] },

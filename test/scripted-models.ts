@@ -11,8 +11,8 @@ import type { ChatTransport, TransportRequest } from '../src/upstream/chat-trans
 import { UpstreamFailure } from '../src/upstream/chat-transport.js';
 
 export interface ModelScript {
-  /** Until headers (the request is accepted), ms. */
-  acceptMs?: number;
+  /** Until headers (the request is accepted), ms (or a function of the call number, 0-based). */
+  acceptMs?: number | ((call: number) => number);
   /** From acceptance to the first content chunk, ms (or a function of the call number, 0-based). */
   ttftMs: number | ((call: number) => number);
   /** Content pieces, one per chunk. */
@@ -58,7 +58,11 @@ export class ScriptedModels implements ChatTransport {
     const call: ScriptedCall = { model: req.model, body: req.body, startedMs: this.clock.now(), produced: 0 };
     this.calls.push(call);
     const clock = this.clock;
-    const signal = req.signal;
+    // Like the real transport: the caller's signal or the consumer's return() stops it at once.
+    const stop = new AbortController();
+    if (req.signal?.aborted) stop.abort(req.signal.reason);
+    req.signal?.addEventListener('abort', () => stop.abort(req.signal?.reason), { once: true });
+    const signal = stop.signal;
     const sleep = async (ms: number) => {
       try {
         await clock.sleep(ms, signal);
@@ -67,7 +71,7 @@ export class ScriptedModels implements ChatTransport {
         throw err;
       }
     };
-    await sleep(script.acceptMs ?? 50);
+    await sleep(typeof script.acceptMs === 'function' ? script.acceptMs(n) : (script.acceptMs ?? 50));
     if (script.failBefore) throw new UpstreamFailure({ ...script.failBefore });
     const id = `gen-${req.model}-${n}`;
     const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: string | null) => ({
@@ -79,7 +83,7 @@ export class ScriptedModels implements ChatTransport {
     });
     const ttft = typeof script.ttftMs === 'function' ? script.ttftMs(n) : script.ttftMs;
     const words = script.words ?? ['Hello', ' world', '.'];
-    return (async function* () {
+    const chunks = (async function* () {
       yield chunk({ role: 'assistant', content: '' }, null);
       await sleep(ttft);
       for (let i = 0; i < words.length; i++) {
@@ -104,6 +108,17 @@ export class ScriptedModels implements ChatTransport {
       }
       yield chunk({}, script.toolCall ? 'tool_calls' : 'stop');
     })();
+    return {
+      [Symbol.asyncIterator]: () => chunks,
+      async nextBatch() {
+        const r = await chunks.next();
+        return r.done ? null : [r.value];
+      },
+      async return() {
+        if (call.abortedMs === undefined && !signal.aborted) call.abortedMs = clock.now();
+        stop.abort(new Error('consumer stopped reading'));
+      },
+    } as AsyncIterable<ChatCompletionChunk>;
   }
 }
 

@@ -134,14 +134,7 @@ export async function* runChatBatches(
         }
       }
       probeHeldElsewhere = undefined;
-      // Decided before the attempt starts: only an attempt that may be hedged needs its own abort controller.
-      const mayHedge = s.hedgesLeft > 0 && ctx.hedgeBudget.allows();
-      const winner = await raceForContent(
-        ctx,
-        s,
-        run,
-        startAttempt(ctx, s, lease, s.body, { raceable: mayHedge }),
-      );
+      const winner = await raceForContent(ctx, s, run, startAttempt(ctx, s, lease, s.body));
       if (winner) {
         const partial =
           options.streaming.continueAfterCut && mode === 'stream' ? new PartialAnswer() : undefined;
@@ -183,9 +176,8 @@ function startAttempt(
   s: RequestState,
   lease: Lease,
   body: Record<string, unknown>,
-  kind: { raceable: boolean; hedge?: boolean },
+  hedge = false,
 ): LiveAttempt {
-  const hedge = kind.hedge === true;
   if (!hedge) ctx.hedgeBudget.countAttempt();
   const limit = outputLimit(ctx.engine.profile(lease.model), s.needs.promptTokens ?? 0);
   const live = new LiveAttempt({
@@ -198,7 +190,7 @@ function startAttempt(
     signal: s.signal,
     deadlineAt: s.deadlineAt,
     keepRawText: s.mode === 'stream',
-    raceable: kind.raceable || hedge,
+    ownController: hedge,
   });
   live.hedge = hedge;
   return live;
@@ -222,12 +214,13 @@ async function raceForContent(
   // An object, not a variable: the timer's callback changes it behind the compiler's back.
   const timer: { state: 'off' | 'armed' | 'due' | 'spent' } = { state: 'off' };
   let wake: (() => void) | undefined;
-  const cancelTimer = first.raceable
-    ? startTimer(ctx.clock, ctx.hedgeDelays.delayMs(first.model), () => {
-        timer.state = 'due';
-        wake?.();
-      })
-    : undefined;
+  const cancelTimer =
+    s.hedgesLeft > 0 && ctx.hedgeBudget.allows()
+      ? startTimer(ctx.clock, ctx.hedgeDelays.delayMs(first.model), () => {
+          timer.state = 'due';
+          wake?.();
+        })
+      : undefined;
   if (cancelTimer) timer.state = 'armed';
   try {
     for (;;) {
@@ -302,7 +295,7 @@ async function startHedge(
   if (ctx.coordinator && !(await coordinate(ctx.coordinator, engine, lease)).ok) return undefined;
   s.hedgesLeft--;
   ctx.hedges.started++;
-  return startAttempt(ctx, s, lease, s.body, { raceable: true, hedge: true });
+  return startAttempt(ctx, s, lease, s.body, true);
 }
 
 /** rotor stops an attempt that lost a race: released, no verdict on the model, recorded `cancelled`. */
@@ -559,7 +552,7 @@ async function* continueCut(
   if (!acquired.ok) return 'not_continued'; // no waiting: the client is mid-answer
   const lease = acquired.lease;
   if (ctx.coordinator && !(await coordinate(ctx.coordinator, engine, lease)).ok) return 'not_continued';
-  const live = startAttempt(ctx, s, lease, prefillBody(s.body, partial.text), { raceable: false });
+  const live = startAttempt(ctx, s, lease, prefillBody(s.body, partial.text));
   const head = await live.head;
   if (head.kind === 'error') {
     // It rejected the prefill or failed: the client hears the original cut, never this answer.

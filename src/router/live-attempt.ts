@@ -5,8 +5,8 @@
  * a slow attempt and its hedge — and pick whoever shows content first. The *follow* phase then
  * reads the winner's remaining chunks one batch at a time for the loop to hand out.
  *
- * An attempt that may race has its own abort controller, linked to the request's signal: rotor
- * aborts a hedge race's loser on its own, and the client's disconnect still aborts every attempt.
+ * rotor stops a race's loser on its own (`abandon`); the client's disconnect still aborts every
+ * attempt through the request's signal.
  */
 import type { ChatCompletionChunk } from '../chat/chat-types.js';
 import { forgetRawChunkText } from '../chat/raw-chunk-text.js';
@@ -34,10 +34,11 @@ export interface AttemptStart {
   /** Keep upstream chunk text for forwarding as is (streamed answers). */
   keepRawText: boolean;
   /**
-   * It may race another attempt (and be abandoned): it gets its own abort controller. Others use
-   * the request's signal directly — a controller and its listener per attempt cost the hot path.
+   * Give it its own abort controller, so that it can be stopped at once even before its upstream
+   * answered (hedges). Others use the request's signal: a fresh signal with the transport's
+   * listener on it costs ~3 µs per attempt, and is only needed for that rare case (see `abandon`).
    */
-  raceable: boolean;
+  ownController: boolean;
 }
 
 /** Why rotor stopped an attempt itself (another attempt won the race). */
@@ -57,8 +58,6 @@ export class LiveAttempt {
   abandoned = false;
   /** Started as a hedge of a silent attempt. */
   hedge = false;
-  /** Has its own abort controller: may race, may be abandoned. */
-  readonly raceable: boolean;
   readonly head: Promise<HeadResult>;
   private source: BatchedChunkSource | undefined;
   private iterator: AsyncIterator<ChatCompletionChunk> | undefined;
@@ -73,8 +72,7 @@ export class LiveAttempt {
     this.clock = start.clock;
     this.startedMs = start.clock.now();
     this.requestSignal = start.signal;
-    this.raceable = start.raceable;
-    if (start.raceable) {
+    if (start.ownController) {
       this.controller = new AbortController();
       if (start.signal?.aborted) this.controller.abort(start.signal.reason);
       else start.signal?.addEventListener('abort', this.onRequestAbort, { once: true });
@@ -125,11 +123,16 @@ export class LiveAttempt {
     }
   }
 
-  /** Abandon the attempt: abort it at once; its lease is the caller's to release. */
+  /**
+   * Abandon the attempt (it lost a race); its lease is the caller's to release. With its own
+   * controller it is aborted at once. Otherwise an open stream is stopped at once (the transport
+   * aborts the upstream request); one whose upstream has not answered yet is stopped as soon as it
+   * does — its socket may stay up to the first-token limit, but nothing waits for it.
+   */
   abandon(): void {
     this.abandoned = true;
     if (this.controller) this.controller.abort(new AttemptAbandoned('another attempt answered first'));
-    else void this.stop(); // not raceable: cannot happen today; stop the stream if it is open
+    else if (this.source || this.iterator) void this.stop();
   }
 
   /** Forget the link to the request's signal (the attempt is over). */
@@ -151,6 +154,10 @@ export class LiveAttempt {
       // Whole batches when the source offers them (fewer async hops per chunk).
       if (isBatchedChunkSource(stream)) this.source = stream;
       else this.iterator = stream[Symbol.asyncIterator]();
+      if (this.abandoned) {
+        await this.stop(); // abandoned while its upstream had not answered yet
+        return { kind: 'error', error: new AttemptAbandoned('another attempt answered first') };
+      }
       for (;;) {
         const batch = await this.nextBatch();
         if (batch === null) return { kind: 'end' };
