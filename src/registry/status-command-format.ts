@@ -287,7 +287,16 @@ export function describeState(
     const until = m.breakerOpenUntilMs === null ? '' : ` until ${clock(m.breakerOpenUntilMs)}`;
     return { state: 'open', text: `open${until}` };
   }
-  if (m.breakerState === 'half_open') return { state: 'half-open', text: 'half-open' };
+  if (m.breakerState === 'half_open') {
+    // The account's daily probe budget is spent: say so, or the model looks merely idle.
+    const reason = m.unavailableReason;
+    if (reason?.reason === 'probe_budget_spent' && reason.untilMs !== undefined)
+      return {
+        state: 'half-open',
+        text: `half-open, no probe until ${clock(reason.untilMs)} (probe budget)`,
+      };
+    return { state: 'half-open', text: 'half-open' };
+  }
   if (m.cooldownUntilMs !== null && m.cooldownUntilMs > nowMs) {
     const why = m.cooldownDetail ?? m.cooldownReason;
     return { state: 'cooling', text: `cooling until ${clock(m.cooldownUntilMs)}${why ? ` (${why})` : ''}` };

@@ -170,6 +170,18 @@ describe('model state', () => {
     expect(describeState({ ...base, breakerState: 'half_open' }, now, clockTime).text).toBe('half-open');
     expect(
       describeState(
+        {
+          ...base,
+          breakerState: 'half_open',
+          available: false,
+          unavailableReason: { reason: 'probe_budget_spent', untilMs: now + 3_600_000 },
+        },
+        now,
+        clockTime,
+      ).text,
+    ).toBe('half-open, no probe until 13:00:00 (probe budget)');
+    expect(
+      describeState(
         { ...base, cooldownUntilMs: now + 5_000, cooldownReason: 'consecutive_failures' },
         now,
         clockTime,

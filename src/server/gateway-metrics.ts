@@ -282,6 +282,19 @@ export class GatewayMetrics {
       },
     });
     new Gauge({
+      name: 'rotor_account_probes',
+      help: 'Recovery probes of the account’s free models today (UTC): spent, and the daily budget.',
+      labelNames: ['account', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const a of snapshot().system.accounts) {
+          this.set({ account: a.account, kind: 'spent' }, a.probes.spent);
+          this.set({ account: a.account, kind: 'budget' }, a.probes.budget);
+        }
+      },
+    });
+    new Gauge({
       name: 'rotor_account_blocked_until_seconds',
       help: 'Unix time until which the account’s free models are blocked (0 when not blocked).',
       labelNames: ['account'],
