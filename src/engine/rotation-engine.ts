@@ -151,12 +151,12 @@ export class RotationEngine {
     return this.entry(model).profile;
   }
 
-  /** Known models: the rotation order first, then any other model seen. */
   /** Whether the engine has seen `model` (in the rotation, described, or tried). */
   hasModel(model: string): boolean {
     return this.models.has(model);
   }
 
+  /** Known models: the rotation order first, then any other model seen. */
   knownModels(): string[] {
     const seen = new Set(this.order);
     return [...this.order, ...[...this.models.keys()].filter((id) => !seen.has(id))];
