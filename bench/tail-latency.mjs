@@ -226,7 +226,8 @@ function tailMetrics(name, { results, transport, hedging }, trace) {
     servedByPrimary: ok.filter((r) => r.model === M1).length / (ok.length || 1),
     // rotor only: requests that waited (for the minute quota, or for a model) before an attempt.
     waitedRequests: hedging ? results.filter((r) => r.waitedMs > 0).length : null,
-    // rotor only: requests with an attempt silent past 10 s, and how many of those were hedged.
+    // rotor only: requests where an attempt stayed silent past 10 s (a hedge cuts an attempt short:
+    // it is then `cancelled`, not silent), and how many of those had a hedge at some point.
     longSilences: hedging ? silences(results) : null,
     ...(hedging ? { hedging } : {}),
     failures: reasons,

@@ -291,13 +291,13 @@ function tailMarkdown(t) {
   out.push('');
   const silent = (row) => row.longSilences;
   out.push(
-    'Requests with an attempt silent past 10 s (the longest hedge delay, so a hedge was due): ' +
+    'Requests where an attempt stayed silent past 10 s — the longest hedge delay, so a hedge was due and did not cut the wait: ' +
       t.rows
         .filter(silent)
         .map(
           (row) =>
             `${row.router} ${silent(row).requests}` +
-            (row.hedging.enabled ? ` (${silent(row).hedged} hedged)` : ''),
+            (row.hedging.enabled ? ` (${silent(row).hedged} of them with a hedge at some point)` : ''),
         )
         .join(' · ') +
       '.',
