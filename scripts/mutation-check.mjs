@@ -216,6 +216,14 @@ const MUTANTS = [
     tests: ['test/hedging.test.ts'],
   },
   {
+    id: 'hedge-not-retried',
+    why: 'a hedge refused when its timer fired is never tried again for that attempt',
+    file: 'src/router/chat-loop.ts',
+    find: "else if (hedge === 'later' && racing.length === 1) arm(ctx.options.hedging.minDelayMs);",
+    replace: '',
+    tests: ['test/hedging.test.ts'],
+  },
+  {
     id: 'hedge-share-unbounded',
     why: 'hedges ignore the share of attempts',
     file: 'src/engine/hedge-budget.ts',

@@ -235,6 +235,24 @@ describe('a silent attempt is hedged', () => {
       expect(m).toMatchObject({ failedRequests: 0, consecutiveFailures: 0 });
   });
 
+  it('a hedge the share refused when its timer fired is tried again while the attempt stays silent', async () => {
+    const { clock, rotor, transport } = setup({
+      [SLOW]: { ttftMs: (call) => (call < 7 ? 100 : 20_000), words: ['slow'] },
+      [FAST]: { ttftMs: 300, words: ['fast'] },
+    });
+    await warmUp(clock, rotor, 7); // 7 + this request's attempt = 8 in the window: no hedge at 2 s
+    const t0 = clock.now();
+    const first = rotor.chat(hello);
+    // A second request at 3 s makes it 9 attempts: the first request's timer, armed again at 2 s
+    // for the shortest delay, finds the share free at 4 s.
+    const second = clock.sleep(3000).then(() => rotor.chat(hello));
+    const [a] = await drive(clock, Promise.all([first, second]));
+    expect(a.choices[0]!.message.content).toBe('fast');
+    expect(transport.callsTo(FAST)[0]!.startedMs - t0).toBe(4000);
+    expect(rotor.status().hedging).toMatchObject({ started: 1, won: 1 });
+    expect(rotor.status().hedging.budget.refused).toBeGreaterThanOrEqual(1);
+  });
+
   it('hedging off: the request waits for the slow first token', async () => {
     const { clock, rotor, transport } = setup(
       { [SLOW]: { ttftMs: fastFirstNine(20_000), words: ['slow'] }, [FAST]: { ttftMs: 10 } },

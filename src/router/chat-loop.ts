@@ -210,18 +210,21 @@ async function raceForContent(
 ): Promise<LiveAttempt | undefined> {
   const racing = [first];
   let winner: LiveAttempt | undefined;
-  // Cheap first: no timer at all when no hedge could be allowed now.
+  // The hedge budget is asked when the timer fires, not now: most attempts never need a hedge,
+  // and one that does may find the share free by then. Refused (or no candidate free), the timer
+  // is armed again after the shortest delay, for as long as the attempt stays silent.
   // An object, not a variable: the timer's callback changes it behind the compiler's back.
   const timer: { state: 'off' | 'armed' | 'due' | 'spent' } = { state: 'off' };
   let wake: (() => void) | undefined;
-  const cancelTimer =
-    s.hedgesLeft > 0 && ctx.hedgeBudget.allows()
-      ? startTimer(ctx.clock, ctx.hedgeDelays.delayMs(first.model), () => {
-          timer.state = 'due';
-          wake?.();
-        })
-      : undefined;
-  if (cancelTimer) timer.state = 'armed';
+  let cancelTimer: (() => void) | undefined;
+  const arm = (delayMs: number): void => {
+    timer.state = 'armed';
+    cancelTimer = startTimer(ctx.clock, delayMs, () => {
+      timer.state = 'due';
+      wake?.();
+    });
+  };
+  if (s.hedgesLeft > 0) arm(ctx.hedgeDelays.delayMs(first.model));
   try {
     for (;;) {
       let settled: { live: LiveAttempt; result: HeadResult } | undefined;
@@ -238,7 +241,8 @@ async function raceForContent(
         if (settled === undefined) {
           timer.state = 'spent';
           const hedge = await startHedge(ctx, s, racing);
-          if (hedge) racing.push(hedge);
+          if (hedge instanceof LiveAttempt) racing.push(hedge);
+          else if (hedge === 'later' && racing.length === 1) arm(ctx.options.hedging.minDelayMs);
           continue;
         }
       }
@@ -271,13 +275,18 @@ async function startHedge(
   ctx: LoopContext,
   s: RequestState,
   racing: readonly LiveAttempt[],
-): Promise<LiveAttempt | undefined> {
+): Promise<LiveAttempt | 'later' | 'never'> {
   const { engine, hedgeBudget } = ctx;
-  if (s.hedgesLeft <= 0 || s.signal?.aborted || ctx.clock.now() >= s.deadlineAt) return undefined;
+  if (s.hedgesLeft <= 0 || s.signal?.aborted || ctx.clock.now() >= s.deadlineAt) return 'never';
+  // The share, or a free candidate, may come back while the attempt stays silent: ask again later.
+  if (!hedgeBudget.allows()) {
+    hedgeBudget.refuse();
+    return 'later';
+  }
   const busy = new Set(s.exclude);
   for (const live of racing) busy.add(live.model);
   const acquired = engine.acquire({ order: s.order, needs: s.needs, exclude: busy });
-  if (!acquired.ok) return undefined;
+  if (!acquired.ok) return 'later';
   const lease = acquired.lease;
   // Hedges cost quota: none onto a free model whose account is nearly spent.
   if (
@@ -286,13 +295,10 @@ async function startHedge(
   ) {
     lease.withdraw();
     ctx.hedges.skippedForQuota++;
-    return undefined;
+    return 'never';
   }
-  if (!hedgeBudget.tryHedge()) {
-    lease.withdraw();
-    return undefined;
-  }
-  if (ctx.coordinator && !(await coordinate(ctx.coordinator, engine, lease)).ok) return undefined;
+  hedgeBudget.take();
+  if (ctx.coordinator && !(await coordinate(ctx.coordinator, engine, lease)).ok) return 'never';
   s.hedgesLeft--;
   ctx.hedges.started++;
   return startAttempt(ctx, s, lease, s.body, true);

@@ -51,7 +51,14 @@ export class HedgeDelays {
         (kept > this.options.minSamples && added - cached.added < REFRESH_EVERY_SAMPLES))
     )
       return cached.delayMs;
-    const delayMs = hedgeDelayMs(
+    const delayMs = this.compute(model);
+    this.cache.set(model, { added, delayMs });
+    return delayMs;
+  }
+
+  private compute(model: string): number {
+    const { kept } = this.engine.ttftSamples(model);
+    return hedgeDelayMs(
       {
         samples: kept,
         ttftP95Ms: kept >= this.options.minSamples ? this.engine.ttftPercentile(model, 95) : undefined,
@@ -59,14 +66,15 @@ export class HedgeDelays {
       },
       this.options,
     );
-    this.cache.set(model, { added, delayMs });
-    return delayMs;
   }
 
-  /** Current delays of the models asked about so far, for status. */
+  /**
+   * The delays in force, for status: the cached one where there is one (reading must not refresh
+   * the cache — that would change when requests see a new delay), else computed without caching.
+   */
   snapshot(models: readonly string[]): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const m of models) out[m] = this.delayMs(m);
+    for (const m of models) out[m] = this.cache.get(m)?.delayMs ?? this.compute(m);
     return out;
   }
 }

@@ -76,8 +76,12 @@ export const hedgingSchema = z.strictObject({
   maxPerRequest: z.number().int().min(0).max(5).default(1),
   /** Hedged attempts as a share of all upstream attempts over `shareWindowMs`, 0..1. Default 0.1. */
   maxShare: z.number().min(0).max(1).default(0.1),
-  /** The window of that share, ms (whole seconds). Default 60,000. */
-  shareWindowMs: z.number().int().min(1000).max(3_600_000).default(60_000),
+  /**
+   * The window of that share, ms (whole seconds). Default 600,000 (10 min): long enough that a
+   * quiet gateway's slow minutes can use the share its quick ones left (the tail benchmark: with a
+   * 1-minute window most slow attempts found the share spent).
+   */
+  shareWindowMs: z.number().int().min(1000).max(3_600_000).default(600_000),
   /** Shortest hedge delay, ms. Default 2,000. */
   minDelayMs: z.number().int().min(0).default(2_000),
   /** Longest hedge delay (also the delay of a model rotor knows nothing about), ms. Default 10,000. */

@@ -242,11 +242,29 @@ export class VirtualTransport implements ChatTransport {
     // A caller that aborts while it is not reading (e.g. after the first chunk, when another attempt
     // won a race) leaves the generator suspended at a yield, never resumed: the abort itself ends
     // the record, as a closed socket would, so the attempt is `cancelled`, neither a success nor a failure.
-    const onAbort = (): void => this.cancel(record);
+    // The consumer's return() stops the answer at once, as the real transport's does (rotor stops a
+    // hedge race's loser that way): a generator's own return() would wait for its pending sleep.
+    const stop = new AbortController();
+    const onAbort = (): void => {
+      this.cancel(record);
+      stop.abort(signal?.reason);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
-    return this.answer(model, ttftMs, generationMs, nowMs, signal, record, () =>
+    const chunks = this.answer(model, ttftMs, generationMs, nowMs, stop.signal, record, () =>
       signal?.removeEventListener('abort', onAbort),
     );
+    return {
+      [Symbol.asyncIterator]: () => chunks,
+      async nextBatch() {
+        const r = await chunks.next();
+        return r.done ? null : [r.value];
+      },
+      return: async () => {
+        this.cancel(record);
+        stop.abort(new Error('consumer stopped reading'));
+        signal?.removeEventListener('abort', onAbort);
+      },
+    } as AsyncIterable<ChatCompletionChunk>;
   }
 
   /** End a running attempt's record as `cancelled` (a no-op once it has ended). */
