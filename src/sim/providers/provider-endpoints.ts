@@ -20,6 +20,18 @@ export interface SimProviderEndpoint {
   env: Record<string, string>;
 }
 
+/**
+ * The providers a keyless demo pools besides OpenRouter: Groq (generous, and it paces from its
+ * headers) and Gemini (no headers; 5 a minute, 20 a day, a day that ends at midnight Pacific),
+ * so both ways of learning quota show.
+ */
+export const SIMULATED_POOL_PROVIDERS: readonly string[] = ['groq', 'gemini'];
+
+/** Every endpoint's variables in one environment (`{...process.env, ...simulatedProviderEnv(sim.providers())}`). */
+export function simulatedProviderEnv(endpoints: readonly SimProviderEndpoint[]): Record<string, string> {
+  return Object.assign({}, ...endpoints.map((e) => e.env));
+}
+
 /** The key the simulated pool uses for a provider (any non-empty key works unless `apiKeys` is set). */
 export function simulatedKey(providerId: string): string {
   return `sim-${providerId}-key`;

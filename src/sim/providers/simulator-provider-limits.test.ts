@@ -6,7 +6,14 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyResponse } from '../../../test/fixtures-sim/provider-helpers.js';
-import { ask, chat, getJson, type JsonReply, openChat } from '../../../test/fixtures-sim/sim-helpers.js';
+import {
+  ask,
+  chat,
+  getJson,
+  type Json,
+  type JsonReply,
+  openChat,
+} from '../../../test/fixtures-sim/sim-helpers.js';
 import { ManualClock } from '../../engine/clock.js';
 import type { ProviderFailure } from '../../providers/classify-provider-error.js';
 import type { ScenarioInput } from '../scenario-schema.js';
@@ -278,7 +285,8 @@ describe('GitHub Models: rolling windows per user and model, concurrency', () =>
     expect(refused.headers.get('retry-after')).toBe('0');
     expect(classified('github-models', refused, T)).toMatchObject({ window: 'concurrency', per: 'account' });
     await clock.advance(10_000);
-    for (const res of await Promise.all(running)) expect((await res.json()).object).toBe('chat.completion');
+    for (const res of await Promise.all(running))
+      expect(((await res.json()) as Json).object).toBe('chat.completion');
     expect((await chat(base, ask('openai/gpt-4.1'))).status).toBe(200);
   });
 });
@@ -400,7 +408,7 @@ describe('admin API for providers', () => {
       fetch(`${sim.origin}/__sim/${path}`, { method: 'POST', body: JSON.stringify(body) }).then(
         async (r) => ({
           status: r.status,
-          json: await r.json(),
+          json: (await r.json()) as Json,
         }),
       );
     const all = await getJson(`${sim.origin}/__sim/providers`, null);
