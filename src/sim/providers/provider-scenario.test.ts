@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { ask, chatStream } from '../../../test/fixtures-sim/sim-helpers.js';
 import { ManualClock } from '../../engine/clock.js';
 import { parseFaults, parseScenario, ScenarioError } from '../scenario-schema.js';
@@ -49,6 +51,18 @@ describe('the providers part of a scenario', () => {
       limits: { requests_day: 5, tokens_day: false },
     });
     expect(scenario.providers['cloudflare']!.accountId).toBe('abc123');
+  });
+
+  it('accepts the providers example of src/sim/README.md, and starts with it', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    const yaml = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
+      .map((m) => m[1]!)
+      .find((b) => b.startsWith('providers:'));
+    const scenario = parseScenario(parseYaml(yaml!));
+    expect(Object.keys(scenario.providers)).toEqual(['groq', 'gemini', 'cloudflare', 'vllm']);
+    sim = await startSimulator({ latencyScale: 0, scenario: parseYaml(yaml!) });
+    expect(sim.providers().map((p) => p.id)).toEqual(['groq', 'gemini', 'cloudflare', 'vllm']);
+    expect(sim.providerState('cloudflare').basePath).toBe('/cloudflare/client/v4/accounts/abc123/ai/v1');
   });
 
   it('names the path of a bad value', () => {
