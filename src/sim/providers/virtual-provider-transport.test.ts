@@ -144,6 +144,49 @@ describe('VirtualProviderTransport', () => {
     expect(ok.chunks.at(-1)!.usage).toEqual({ prompt_tokens: 7, completion_tokens: 8, total_tokens: 15 });
   });
 
+  it('plays connection and stream faults as UpstreamClient would meet them', async () => {
+    const { clock, transport } = setup({
+      faults: [
+        { upstream: 'groq', model: 'openai/gpt-oss-20b', kind: 'connection_reset', maxHits: 1 },
+        { upstream: 'groq', model: 'openai/gpt-oss-20b', kind: 'no_response', maxHits: 1 },
+        { upstream: 'groq', model: 'openai/gpt-oss-20b', kind: 'stream_stall', afterChunks: 2, maxHits: 1 },
+        {
+          upstream: 'groq',
+          model: 'openai/gpt-oss-20b',
+          kind: 'midstream_error',
+          afterChunks: 2,
+          message: 'boom',
+          maxHits: 1,
+        },
+      ],
+    });
+    const run = () => attempt(clock, transport, request(transport, 'groq', 'openai/gpt-oss-20b'));
+    const failureOf = (o: Outcome) => ('failure' in o ? o.failure : undefined);
+    expect(failureOf(await run())).toMatchObject({ kind: 'network' });
+    let before = clock.now();
+    expect(failureOf(await run())).toMatchObject({ kind: 'timeout', phase: 'first_token' });
+    expect(clock.now() - before).toBe(timeouts.firstTokenMs);
+    before = clock.now();
+    const stalled = await run();
+    expect(failureOf(stalled)).toMatchObject({ kind: 'timeout', phase: 'idle' });
+    // 180 ms to the first token, 7 more at 1,000 a second, then the idle limit.
+    expect(clock.now() - before).toBe(180 + 7 + timeouts.idleMs);
+    expect(failureOf(await run())).toMatchObject({
+      kind: 'server_error',
+      providerKind: 'server_error',
+      status: 200,
+      message: 'boom',
+    });
+    expect('chunks' in (await run())).toBe(true);
+    expect(transport.attempts().map((a) => a.outcome)).toEqual([
+      'connection_reset',
+      'no_response',
+      'timeout',
+      'midstream_error',
+      'ok',
+    ]);
+  });
+
   it('passes other base URLs to its fallback (OpenRouter in virtual time)', async () => {
     const clock = new ManualClock(T);
     const fallback = new VirtualTransport({

@@ -238,7 +238,7 @@ export class VirtualProviderTransport implements ChatTransport {
           : `No answer within ${timeouts.totalMs} ms`,
       });
     }
-    return this.play(entry, answer, firstTokenMs, generationMs, signal, record);
+    return this.play(entry, answer, firstTokenMs, generationMs, timeouts.idleMs, signal, record);
   }
 
   private async *play(
@@ -246,6 +246,7 @@ export class VirtualProviderTransport implements ChatTransport {
     answer: Extract<ProviderAnswer, { kind: 'ok' }>,
     firstTokenMs: number,
     generationMs: number,
+    idleMs: number,
     signal: AbortSignal | undefined,
     record: AttemptRecord | undefined,
   ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
@@ -271,9 +272,20 @@ export class VirtualProviderTransport implements ChatTransport {
             },
             after > 0,
           );
-        case 'stream_stall':
-          await this.wait(fault.stallMs ?? Number.POSITIVE_INFINITY, signal, record);
-          break;
+        case 'stream_stall': {
+          // The client's idle timer fires first unless the stall is shorter.
+          const stallMs = fault.stallMs ?? Number.POSITIVE_INFINITY;
+          if (stallMs < idleMs) {
+            await this.wait(stallMs, signal, record);
+            break;
+          }
+          await this.wait(idleMs, signal, record);
+          if (record) record.outcome = 'timeout';
+          throw new UpstreamFailure(
+            { kind: 'timeout', phase: 'idle', message: `No chunk within ${idleMs} ms` },
+            after > 0,
+          );
+        }
         case 'midstream_error': {
           const event = entry.dialect.streamError(answer.ctx, fault.message);
           const json = event.slice(event.indexOf('data: ') + 6).trim();
