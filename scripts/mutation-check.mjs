@@ -224,6 +224,14 @@ const MUTANTS = [
     tests: ['test/hedging.test.ts'],
   },
   {
+    id: 'hedge-beyond-cap',
+    why: 'a hedge is started although the request has used its attempt cap',
+    file: 'src/router/chat-loop.ts',
+    find: 'if (callsMade(run, s) + racing.length >= s.maxAttempts) return',
+    replace: 'if ((false as boolean) && callsMade(run, s) + racing.length >= s.maxAttempts) return',
+    tests: ['test/hedging.test.ts'],
+  },
+  {
     id: 'hedge-share-unbounded',
     why: 'hedges ignore the share of attempts',
     file: 'src/engine/hedge-budget.ts',

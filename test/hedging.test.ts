@@ -237,20 +237,47 @@ describe('a silent attempt is hedged', () => {
 
   it('a hedge the share refused when its timer fired is tried again while the attempt stays silent', async () => {
     const { clock, rotor, transport } = setup({
-      [SLOW]: { ttftMs: (call) => (call < 7 ? 100 : 20_000), words: ['slow'] },
+      [SLOW]: { ttftMs: (call) => (call < 8 ? 100 : 20_000), words: ['slow'] },
       [FAST]: { ttftMs: 300, words: ['fast'] },
     });
-    await warmUp(clock, rotor, 7); // 7 + this request's attempt = 8 in the window: no hedge at 2 s
+    await warmUp(clock, rotor, 8);
     const t0 = clock.now();
-    const first = rotor.chat(hello);
-    // A second request at 3 s makes it 9 attempts: the first request's timer, armed again at 2 s
-    // for the shortest delay, finds the share free at 4 s.
-    const second = clock.sleep(3000).then(() => rotor.chat(hello));
-    const [a] = await drive(clock, Promise.all([first, second]));
-    expect(a.choices[0]!.message.content).toBe('fast');
-    expect(transport.callsTo(FAST)[0]!.startedMs - t0).toBe(4000);
-    expect(rotor.status().hedging).toMatchObject({ started: 1, won: 1 });
+    // Y at 0 s and X at 1 s both find the share free when they start (9 and 10 attempts); Y's
+    // timer fires first (2 s) and takes the one hedge; X's (3 s) is refused and armed again for
+    // the shortest delay (2 s). Eight more requests at 4 s make 19 attempts: at 5 s X gets its hedge.
+    const y = rotor.chat(hello);
+    const x = clock.sleep(1000).then(() => rotor.chat(hello));
+    const more = clock
+      .sleep(4000)
+      .then(() => Promise.all(Array.from({ length: 8 }, () => rotor.chat(hello))));
+    const [ay, ax] = await drive(clock, Promise.all([y, x, more]));
+    expect(ay.choices[0]!.message.content).toBe('fast');
+    expect(ax.choices[0]!.message.content).toBe('fast');
+    expect(
+      transport
+        .callsTo(FAST)
+        .map((c) => c.startedMs - t0)
+        .slice(0, 2),
+    ).toEqual([2000, 5000]);
     expect(rotor.status().hedging.budget.refused).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the attempt cap bounds every upstream call, a hedge’s included (cap 1: no hedge; cap 2: one)', async () => {
+    for (const [maxRetries, fastCalls] of [
+      [0, 0],
+      [1, 1],
+    ] as const) {
+      const { clock, rotor, transport } = setup(
+        {
+          [SLOW]: { ttftMs: fastFirstNine(20_000), words: ['slow'] },
+          [FAST]: { ttftMs: 10, words: ['fast'] },
+        },
+        { engine: { retry: { maxRetries }, quota: { freeRequestsPerMinute: 0 } } },
+      );
+      await warmUp(clock, rotor);
+      await drive(clock, rotor.chat(hello));
+      expect(transport.callsTo(FAST)).toHaveLength(fastCalls);
+    }
   });
 
   it('hedging off: the request waits for the slow first token', async () => {

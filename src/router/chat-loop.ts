@@ -92,6 +92,7 @@ export async function* runChatBatches(
     terminal: undefined,
     deferred: undefined,
     hedgesLeft: options.hedging.enabled ? options.hedging.maxPerRequest : 0,
+    abandonedCalls: 0,
   };
   ctx.budget.deposit();
   let succeeded = false;
@@ -102,7 +103,7 @@ export async function* runChatBatches(
     for (;;) {
       if (s.signal?.aborted) throw cancelled(run);
       if (clock.now() >= s.deadlineAt) throw deadlineError(run.attempts, deadlineMs, s.lastFailure);
-      if (attemptsMade(run.attempts) >= s.maxAttempts)
+      if (callsMade(run, s) >= s.maxAttempts)
         throw endOfRequest(ctx, run, s, `the attempt cap (${s.maxAttempts}) was reached`);
 
       const first = s.retryFirst;
@@ -210,9 +211,10 @@ async function raceForContent(
 ): Promise<LiveAttempt | undefined> {
   const racing = [first];
   let winner: LiveAttempt | undefined;
-  // The hedge budget is asked when the timer fires, not now: most attempts never need a hedge,
-  // and one that does may find the share free by then. Refused (or no candidate free), the timer
-  // is armed again after the shortest delay, for as long as the attempt stays silent.
+  // No timer when the share allows no hedge now (most attempts never need one, and a timer in
+  // virtual time is a pending sleep); the share is asked again when the delay is up. Refused then
+  // (or no candidate free), the timer is armed again after the shortest delay, for as long as the
+  // attempt stays silent.
   // An object, not a variable: the timer's callback changes it behind the compiler's back.
   const timer: { state: 'off' | 'armed' | 'due' | 'spent' } = { state: 'off' };
   let wake: (() => void) | undefined;
@@ -224,7 +226,7 @@ async function raceForContent(
       wake?.();
     });
   };
-  if (s.hedgesLeft > 0) arm(ctx.hedgeDelays.delayMs(first.model));
+  if (s.hedgesLeft > 0 && ctx.hedgeBudget.allows()) arm(ctx.hedgeDelays.delayMs(first.model));
   try {
     for (;;) {
       let settled: { live: LiveAttempt; result: HeadResult } | undefined;
@@ -240,7 +242,7 @@ async function raceForContent(
         wake = undefined;
         if (settled === undefined) {
           timer.state = 'spent';
-          const hedge = await startHedge(ctx, s, racing);
+          const hedge = await startHedge(ctx, s, run, racing);
           if (hedge instanceof LiveAttempt) racing.push(hedge);
           else if (hedge === 'later' && racing.length === 1) arm(ctx.options.hedging.minDelayMs);
           continue;
@@ -262,7 +264,7 @@ async function raceForContent(
     cancelTimer?.();
     for (const loser of racing) {
       if (loser.hedge) ctx.hedges.wasted++;
-      abandon(ctx, run, loser, winner ? 'another attempt answered first (hedge)' : 'the request ended');
+      abandon(ctx, s, run, loser, winner ? 'another attempt answered first (hedge)' : 'the request ended');
     }
   }
 }
@@ -274,10 +276,13 @@ async function raceForContent(
 async function startHedge(
   ctx: LoopContext,
   s: RequestState,
+  run: ChatRun,
   racing: readonly LiveAttempt[],
 ): Promise<LiveAttempt | 'later' | 'never'> {
   const { engine, hedgeBudget } = ctx;
   if (s.hedgesLeft <= 0 || s.signal?.aborted || ctx.clock.now() >= s.deadlineAt) return 'never';
+  // The cap bounds every upstream call of the request, a hedge's included.
+  if (callsMade(run, s) + racing.length >= s.maxAttempts) return 'never';
   // The share, or a free candidate, may come back while the attempt stays silent: ask again later.
   if (!hedgeBudget.allows()) {
     hedgeBudget.refuse();
@@ -304,8 +309,18 @@ async function startHedge(
   return startAttempt(ctx, s, lease, s.body, true);
 }
 
+/**
+ * Upstream calls the request has made, for the attempt cap: attempts with a verdict, and race
+ * losers rotor stopped (they reached the upstream too). A client's own cancellation ends the
+ * request, so it needs no counting.
+ */
+function callsMade(run: ChatRun, s: RequestState): number {
+  return attemptsMade(run.attempts) + s.abandonedCalls;
+}
+
 /** rotor stops an attempt that lost a race: released, no verdict on the model, recorded `cancelled`. */
-function abandon(ctx: LoopContext, run: ChatRun, live: LiveAttempt, why: string): void {
+function abandon(ctx: LoopContext, s: RequestState, run: ChatRun, live: LiveAttempt, why: string): void {
+  s.abandonedCalls++;
   live.abandon();
   live.dispose();
   live.lease.release();
@@ -553,7 +568,7 @@ async function* continueCut(
   const { engine, clock } = ctx;
   const streamId = cut.streamId;
   s.exclude.add(cut.model);
-  if (attemptsMade(run.attempts) >= s.maxAttempts || clock.now() >= s.deadlineAt) return 'not_continued';
+  if (callsMade(run, s) >= s.maxAttempts || clock.now() >= s.deadlineAt) return 'not_continued';
   const acquired = engine.acquire({ order: s.order, needs: s.needs, exclude: s.exclude });
   if (!acquired.ok) return 'not_continued'; // no waiting: the client is mid-answer
   const lease = acquired.lease;

@@ -34,4 +34,6 @@ export interface RequestState {
   deferred: RotorError | undefined;
   /** Hedges this request may still start. */
   hedgesLeft: number;
+  /** Race losers rotor stopped: upstream calls without a verdict, which the attempt cap counts. */
+  abandonedCalls: number;
 }
