@@ -158,6 +158,11 @@ export class RotationEngine {
     this.afterChange();
   }
 
+  /** The model's observed latency median, ms (recent attempts); undefined before any. */
+  latencyP50Ms(model: string): number | undefined {
+    return this.models.get(model)?.latencies.percentile(50);
+  }
+
   profile(model: string): Readonly<ModelProfile> {
     return this.entry(model).profile;
   }

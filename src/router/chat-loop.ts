@@ -25,7 +25,7 @@ import {
   type SkipReason,
 } from '../errors.js';
 import { isBatchedChunkSource } from '../upstream/chat-transport.js';
-import type { ChatTransport } from '../upstream/upstream-client.js';
+import type { ChatTransport, TransportRequest } from '../upstream/upstream-client.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { AdmissionVerdict, AttemptCoordinator } from './attempt-coordinator.js';
@@ -54,6 +54,14 @@ export interface LoopContext {
   coordinator?: AttemptCoordinator | undefined;
   /** Told a failed attempt's low-level detail, which clients never see (see `RotorDeps`). */
   onUpstreamDetail?: ((info: { model: string; kind: string; detail: string }) => void) | undefined;
+  /** Pooled providers: the candidates a request names (families, `fast`, `best`). Default: `requestOrder`. */
+  orderFor?: ((request: ChatRequest) => string[]) | undefined;
+  /** Pooled providers: the body as `model`'s provider accepts it (parameters stripped or translated). */
+  prepareBody?: ((model: string, body: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  /** Pooled providers: remember parameters `model`'s provider rejected; true if a resend without them may work. */
+  learnRejectedParams?: ((model: string, params: readonly string[]) => boolean) | undefined;
+  /** Pooled providers: the transport hooks of one attempt (the model's upstream id, classification, quota headers, usage). */
+  transportExtras?: ((lease: Lease) => Partial<TransportRequest> | undefined) | undefined;
 }
 
 export interface ChatCallOptions {
@@ -114,7 +122,7 @@ export async function* runChatBatches(
   const startedMs = clock.now();
   const deadlineMs = Math.min(call.deadlineMs ?? options.deadlineMs, options.deadlineMs);
   const deadlineAt = startedMs + deadlineMs;
-  const order = requestOrder(request, engine.rotationOrder);
+  const order = ctx.orderFor ? ctx.orderFor(request) : requestOrder(request, engine.rotationOrder);
   if (order.length === 0)
     throw new InvalidRequestError('No models to try: the rotation is empty', { param: 'model' });
   const needs = engineNeeds(request);
@@ -127,6 +135,8 @@ export async function* runChatBatches(
   const retriedSameModel = new Set<string>();
   /** Models sent the request again after their context-length answer taught rotor their limit. */
   const resentClamped = new Set<string>();
+  /** Models sent the request again without the parameters their provider rejected. */
+  const resentStripped = new Set<string>();
   const failuresSeen = { rateLimit: 0, other: 0 };
   ctx.budget.deposit();
   let retryFirst: string | undefined;
@@ -190,7 +200,8 @@ export async function* runChatBatches(
       }
       probeHeldElsewhere = undefined;
       const limit = outputLimit(engine.profile(lease.model), needs.promptTokens ?? 0);
-      const outcome = yield* attempt(ctx, lease, clampOutput(body, limit), run, {
+      const clamped = clampOutput(body, limit);
+      const outcome = yield* attempt(ctx, lease, ctx.prepareBody?.(lease.model, clamped) ?? clamped, run, {
         deadlineAt,
         deadlineMs,
         signal,
@@ -226,20 +237,40 @@ export async function* runChatBatches(
           for (const id of order) if (accountOf(ctx, id) === lease.account) exclude.add(id);
           break;
         case 'rate_limit':
-          if (failure.scope === 'model') {
+        case 'overloaded':
+          if (failure.kind === 'overloaded' || (failure.kind === 'rate_limit' && failure.scope === 'model')) {
             exclude.add(lease.model);
             rateLimitedHere.add(lease.model);
           }
-          // Account-wide: the engine now blocks the account; the next acquire decides wait or fail.
+          // Account-wide: the engine now blocks the account (a pooled provider's: that provider
+          // only); the next acquire moves on to another provider, or decides wait or fail.
           break;
         case 'unsupported':
-          learnIncapability(engine, lease.model, failure, needs);
+          // A parameter this provider rejects: resend once without it (and never send it there again).
+          if (
+            failure.providerKind === 'bad_param' &&
+            failure.params &&
+            !resentStripped.has(lease.model) &&
+            ctx.learnRejectedParams?.(lease.model, failure.params)
+          ) {
+            resentStripped.add(lease.model);
+            retryFirst = lease.model;
+            resend = true;
+            break;
+          }
+          if (failure.providerKind !== 'bad_param') learnIncapability(engine, lease.model, failure, needs);
           exclude.add(lease.model);
           break;
         case 'model_not_found':
           exclude.add(lease.model);
           break;
         case 'context_length': {
+          // Larger than this provider's whole budget (a 413): never retried there; the engine now
+          // skips it for requests this large, so the request goes to a provider with a bigger one.
+          if (failure.providerKind === 'request_too_large') {
+            exclude.add(lease.model);
+            break;
+          }
           // Learn what the answer says; send again, clamped, if the prompt itself fits this model;
           // else move on — only to models with a larger window.
           const report = readContextReport(failure.message);
@@ -365,6 +396,7 @@ async function* attempt(
       timeouts: { ...options.timeouts, totalMs: Math.max(1, limits.deadlineAt - clock.now()) },
       // A collected answer is assembled, never forwarded chunk by chunk: no upstream text to keep.
       keepRawText: limits.mode === 'stream',
+      ...ctx.transportExtras?.(lease), // pooled providers: upstream id, classification, quota headers
     });
     // Read by hand rather than with for-await, to take whole batches when the source offers them;
     // the for-await contract is kept: leaving early (the consumer stopped) calls the source's return().
@@ -552,7 +584,10 @@ function endOfRequest(
   const { lastFailure, failuresSeen } = state;
   const now = ctx.clock.now();
   const transient =
-    lastFailure === undefined || lastFailure.kind === 'rate_limit' || isTransientModelFault(lastFailure);
+    lastFailure === undefined ||
+    lastFailure.kind === 'rate_limit' ||
+    lastFailure.kind === 'overloaded' ||
+    isTransientModelFault(lastFailure);
   if (state.terminal || !transient || failuresSeen.rateLimit + failuresSeen.other === 0)
     return noCandidate(run.attempts, state.skipped ?? [], lastFailure, state.terminal, now);
   const skipped: SkipReason[] = [];
@@ -592,6 +627,7 @@ function engineNeeds(request: ChatRequest): RequestNeeds {
     vision: n.vision,
     systemPrompt: n.systemPrompt,
     promptTokens: n.estimatedPromptTokens,
+    ...(outputCeiling(request) === undefined ? {} : { outputTokens: outputCeiling(request) }),
   };
 }
 
@@ -600,6 +636,11 @@ function upstreamBody(request: ChatRequest): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(request)) if (!ROTOR_FIELDS.has(k) && v !== undefined) body[k] = v;
   return body;
+}
+
+/** The answer's ceiling the client asked for (`max_completion_tokens`, else `max_tokens`). */
+function outputCeiling(request: ChatRequest): number | undefined {
+  return request.max_completion_tokens ?? request.max_tokens ?? undefined;
 }
 
 function accountOf(ctx: LoopContext, model: string): string {

@@ -8,6 +8,7 @@ import {
   type AttemptRecord,
   DeadlineExceededError,
   NoModelAvailableError,
+  PayloadTooLargeError,
   RateLimitError,
   type RotorError,
   type SkipReason,
@@ -43,6 +44,17 @@ export function noCandidate(
         },
       );
     }
+  }
+  if (
+    skipped.some((s) => s.reason === 'budget_too_small') &&
+    skipped.every(
+      (s) => s.reason === 'budget_too_small' || s.reason === 'context_too_small' || s.reason === 'retired',
+    )
+  ) {
+    return new PayloadTooLargeError(
+      'The request is larger than the whole token budget (or context window) of every provider that could serve it',
+      { ...options, code: 'request_too_large' },
+    );
   }
   const lacks = skipped.filter((s) => s.reason.startsWith('lacks_'));
   if (lacks.length > 0 && skipped.every((s) => s.reason.startsWith('lacks_') || s.reason === 'retired')) {
@@ -80,10 +92,15 @@ export function unavailable(
   if (temporary.length > 0 && temporary.every((s) => ACCOUNT_REASONS.has(s.reason))) {
     const first = temporary[0]!;
     const resetMs = Math.min(...temporary.map((s) => s.untilMs as number));
-    return new RateLimitError(
-      `The upstream account's free-model quota is spent (${first.detail ?? first.reason}); it resets at ${new Date(resetMs).toISOString()} (in ${formatDuration(resetMs - nowMs)}).`,
-      { ...options, code: 'quota_exhausted', shouldRetry: false },
-    );
+    const reset = `${new Date(resetMs).toISOString()} (in ${formatDuration(resetMs - nowMs)})`;
+    // With pooled providers, one line per provider account: each detail starts with `<account>: `.
+    const details = [...new Set(temporary.map((s) => s.detail ?? s.reason))];
+    const accounts = new Set(details.map((d) => d.split(':')[0]));
+    const message =
+      accounts.size > 1
+        ? `Every provider's free quota is spent (${details.join('; ')}); the first resets at ${reset}.`
+        : `The upstream account's free-model quota is spent (${first.detail ?? first.reason}); it resets at ${reset}.`;
+    return new RateLimitError(message, { ...options, code: 'quota_exhausted', shouldRetry: false });
   }
   if (temporary.length > 0 && temporary.every((s) => s.rateLimit)) {
     return new RateLimitError(
