@@ -17,6 +17,8 @@ import {
 import { errorForFailure } from './failure-error.js';
 
 const ACCOUNT_REASONS = new Set(['account_blocked', 'account_quota']);
+/** Quota windows spent (a pooled provider's per-model window counts too): 429 `quota_exhausted`. */
+const QUOTA_REASONS = new Set([...ACCOUNT_REASONS, 'model_quota']);
 
 /** Every candidate is out for good (retired, incapable, already failed for this request). */
 export function noCandidate(
@@ -89,7 +91,7 @@ export function unavailable(
 ): RotorError {
   const temporary = skipped.filter((s) => s.untilMs !== undefined);
   const options = { attempts: attempts, skipped, ...retryOptions(retryAfterMs, deadlineMs) };
-  if (temporary.length > 0 && temporary.every((s) => ACCOUNT_REASONS.has(s.reason))) {
+  if (temporary.length > 0 && temporary.every((s) => QUOTA_REASONS.has(s.reason))) {
     const first = temporary[0]!;
     const resetMs = Math.min(...temporary.map((s) => s.untilMs as number));
     const reset = `${new Date(resetMs).toISOString()} (in ${formatDuration(resetMs - nowMs)})`;
@@ -100,7 +102,14 @@ export function unavailable(
       accounts.size > 1
         ? `Every provider's free quota is spent (${details.join('; ')}); the first resets at ${reset}.`
         : `The upstream account's free-model quota is spent (${first.detail ?? first.reason}); it resets at ${reset}.`;
-    return new RateLimitError(message, { ...options, code: 'quota_exhausted', shouldRetry: false });
+    // An account's quota (OpenRouter's day, a provider account's window) is spent until its reset:
+    // SDKs should not sleep it out. A model's window alone says so only past the deadline.
+    const accountSpent = temporary.some((s) => ACCOUNT_REASONS.has(s.reason));
+    return new RateLimitError(message, {
+      ...options,
+      code: 'quota_exhausted',
+      ...(accountSpent ? { shouldRetry: false } : {}),
+    });
   }
   if (temporary.length > 0 && temporary.every((s) => s.rateLimit)) {
     return new RateLimitError(
