@@ -23,7 +23,7 @@ import { type ChatTransport, UpstreamClient } from '../upstream/upstream-client.
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { AttemptCoordinator } from './attempt-coordinator.js';
 import { type ChatCallOptions, ChatRun, type LoopContext, runChat, runChatBatches } from './chat-loop.js';
-import { expandModelName, familyOfName } from './model-resolver.js';
+import { expandModelName, familyOfName, RANKING_ALIASES } from './model-resolver.js';
 import { normalizePairId, OPENROUTER_PROVIDER, splitPairId } from './pair-id.js';
 import { PooledProviders } from './pooled-providers.js';
 import { requestOrder } from './request-order.js';
@@ -109,6 +109,12 @@ export interface RotorPool {
   readonly families: FamilyResolver | undefined;
   /** The family of an engine model id, if any. */
   familyOf(model: string): string | undefined;
+  /**
+   * Whether `name` names something the pool serves without being a model id the engine knows:
+   * `fast`, `best`, a family with a pooled member, a bare id a pooled pair is served under, or
+   * `openrouter:<known id>`.
+   */
+  knows(name: string): boolean;
 }
 
 /** Validate rotor options, with errors that name the path and the bad value. */
@@ -265,6 +271,15 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
           providers: pooled.providers,
           families: pooled.families,
           familyOf: (model) => pooled.familyOf(model, engine),
+          knows: (name) => {
+            if (RANKING_ALIASES.has(name)) return true;
+            const id = normalizePairId(name);
+            if (engine.hasModel(id)) return true;
+            const deps = pooled.resolverDeps(engine, upstreamFor);
+            const family = familyOfName(id, deps);
+            if (family) return family.members.some((m) => deps.providers.has(m.provider));
+            return engine.knownModels().some((m) => deps.upstreamIdOf(m) === id);
+          },
         }
       : undefined,
     async close() {
