@@ -18,3 +18,8 @@ export function openRouterFixturesDir(): string {
 export function modelsSnapshotPath(): string {
   return join(openRouterFixturesDir(), 'models-2026-08.json');
 }
+
+/** `test/fixtures/providers/` — real error bodies of the other free-tier providers, each with its source. */
+export function providerFixturesDir(): string {
+  return join(repoRoot, 'test', 'fixtures', 'providers');
+}

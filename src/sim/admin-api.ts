@@ -6,6 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { readBody, sendJson } from './http-util.js';
+import { snapshotOf } from './providers/provider-endpoints.js';
+import { providerUpdateSchema } from './providers/provider-scenario.js';
 import { formatIssues, ScenarioError } from './scenario-schema.js';
 import type { SimState } from './sim-state.js';
 
@@ -57,7 +59,14 @@ function stateBody(state: SimState): Record<string, unknown> {
     droppedAttempts: state.log.dropped,
     faults: state.faults.list(),
     models: [...state.models.keys()],
+    providers: state.providers.enabled().map((p) => p.id),
   };
+}
+
+function providerEntry(state: SimState, id: string) {
+  const entry = state.providers.get(decodeURIComponent(id));
+  if (!entry) throw new AdminError(404, `no simulated provider ${id}`);
+  return entry;
 }
 
 /** Answer one `/__sim/…` request; `path` is the part after `/__sim/`, `query` the search string. */
@@ -108,6 +117,23 @@ export async function handleAdmin(
         return sendJson(res, 200, state.accountSnapshot());
       case 'POST account':
         return sendJson(res, 200, state.updateAccount(await validBody(req, accountSchema)));
+      case 'GET providers': {
+        const nowMs = state.clock.now();
+        return sendJson(res, 200, { providers: state.providers.all().map((p) => snapshotOf(p, nowMs)) });
+      }
+      case 'GET providers/:id':
+        return sendJson(res, 200, snapshotOf(providerEntry(state, id!), state.clock.now()));
+      case 'POST providers/:id': {
+        const entry = providerEntry(state, id!);
+        const update = await validBody(req, providerUpdateSchema);
+        try {
+          state.providers.update(entry.id, update);
+        } catch (err) {
+          if (err instanceof RangeError) throw new AdminError(400, err.message);
+          throw err;
+        }
+        return sendJson(res, 200, snapshotOf(entry, state.clock.now()));
+      }
       case 'POST settings': {
         const settings = await validBody(req, settingsSchema);
         if (settings.latencyScale !== undefined) state.setLatencyScale(settings.latencyScale);

@@ -2,6 +2,7 @@
  * Every chat request the simulator saw, with what it answered — so a test can assert exactly how
  * many upstream calls a gateway made, to which models, and what each got.
  */
+import type { QuotaWindow } from '../providers/quota-window.js';
 import type { FaultKind } from './scenario-schema.js';
 
 /** How a request was answered: `ok`, a limit or request error, or the fault that hit it. */
@@ -17,6 +18,22 @@ export type AttemptOutcome =
   | 'context_length'
   | 'upstream_pool'
   | 'system_prompt_unsupported'
+  /** Providers: a spent quota window (`window` says which). */
+  | 'rate_limit'
+  /** Providers: one request larger than a whole budget (Groq's TPM 413, GitHub's per-request cap). */
+  | 'request_too_large'
+  /** Providers: a parameter the provider rejects (Mistral's 422, Gemini's "Unknown name"). */
+  | 'bad_param'
+  /** Providers: a request shape the provider cannot serve (NVIDIA's auto tool choice, Mistral's tool-call ids). */
+  | 'unsupported'
+  /** Providers: a listed model without free quota (Gemini's "limit: 0"). */
+  | 'no_free_quota'
+  /** Providers: a path the provider does not route (Cloudflare's wrong account id). */
+  | 'config'
+  /** Virtual time: the client's own timeout fired before the answer came. */
+  | 'timeout'
+  /** Virtual time: the client gave up (aborted) while waiting. */
+  | 'cancelled'
   | FaultKind;
 
 export interface AttemptRecord {
@@ -29,6 +46,10 @@ export interface AttemptRecord {
   status: number | null;
   /** Id of the scripted fault that produced the outcome, if any. */
   faultId?: string;
+  /** The simulated provider that answered; absent for OpenRouter. */
+  provider?: string;
+  /** For `rate_limit`: the spent window. */
+  window?: QuotaWindow;
 }
 
 /** Default cap on kept records; the oldest are dropped past it (benchmarks send millions). */

@@ -129,6 +129,9 @@ export async function handleChat(
     switch (fault.kind) {
       case 'server_error':
         return reply(fault.kind, bodies.serverError(fault.status, model.provider));
+      case 'overloaded':
+        // Only provider faults may be `overloaded` (the schema refuses it for OpenRouter).
+        return reply(fault.kind, bodies.serverError(503, model.provider));
       case 'model_gone':
         return reply(fault.kind, bodies.noEndpoints(model.id));
       case 'moderation': {

@@ -25,11 +25,18 @@ export function errorLatencyMs(outcome: AttemptOutcome): number {
     case 'account_minute_limit':
     case 'account_day_limit':
     case 'model_cap':
+    case 'rate_limit':
+    case 'no_free_quota':
+    case 'config':
       return EDGE_MS;
     case 'tools_unsupported':
     case 'context_length':
     case 'system_prompt_unsupported':
+    case 'request_too_large':
+    case 'bad_param':
+    case 'unsupported':
       return ROUTING_MS;
+    case 'overloaded':
     case 'upstream_pool':
     case 'upstream_rate_limit':
     case 'rate_limited':

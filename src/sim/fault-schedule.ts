@@ -7,6 +7,9 @@
 import type { Random } from '../engine/random.js';
 import type { FaultSpec } from './scenario-schema.js';
 
+/** Faults without an `upstream` are OpenRouter's. */
+const OPENROUTER = 'openrouter';
+
 /** A fault in the schedule: its id is always set; `hits` counts the requests it has hit. */
 export type ScheduledFault = FaultSpec & { id: string; hits: number };
 
@@ -49,9 +52,9 @@ export class FaultSchedule {
   }
 
   /** The fault that hits this request, counting the hit; undefined when none does. */
-  match(modelId: string, tMs: number, stream: boolean): ScheduledFault | undefined {
+  match(modelId: string, tMs: number, stream: boolean, provider = OPENROUTER): ScheduledFault | undefined {
     for (const fault of this.faults) {
-      if (!this.applies(fault, modelId, tMs)) continue;
+      if (!this.applies(fault, modelId, tMs, provider)) continue;
       if (fault.stream !== undefined && fault.stream !== stream) continue;
       if (fault.probability < 1 && this.random() >= fault.probability) continue;
       fault.hits++;
@@ -60,15 +63,28 @@ export class FaultSchedule {
     return undefined;
   }
 
+  /**
+   * The fault that would certainly hit this request, without counting a hit or drawing from the
+   * random (faults with a probability below 1 are not certain, so they are skipped): a peek.
+   */
+  peek(modelId: string, tMs: number, stream: boolean, provider = OPENROUTER): ScheduledFault | undefined {
+    return this.faults.find(
+      (f) =>
+        f.probability === 1 &&
+        (f.stream === undefined || f.stream === stream) &&
+        this.applies(f, modelId, tMs, provider),
+    );
+  }
+
   /** Whether a certain `model_gone` fault retires this model at tMs (it then leaves `GET /models`). */
-  isGone(modelId: string, tMs: number): boolean {
+  isGone(modelId: string, tMs: number, provider = OPENROUTER): boolean {
     return this.faults.some(
       (f) =>
         f.kind === 'model_gone' &&
         f.model === modelId &&
         f.probability === 1 &&
         f.stream === undefined &&
-        this.applies(f, modelId, tMs),
+        this.applies(f, modelId, tMs, provider),
     );
   }
 
@@ -81,8 +97,9 @@ export class FaultSchedule {
     return this.faults.length;
   }
 
-  private applies(fault: ScheduledFault, modelId: string, tMs: number): boolean {
+  private applies(fault: ScheduledFault, modelId: string, tMs: number, provider: string): boolean {
     return (
+      (fault.upstream ?? OPENROUTER) === provider &&
       (fault.model === '*' || fault.model === modelId) &&
       tMs >= fault.fromMs &&
       (fault.toMs === undefined || tMs < fault.toMs) &&

@@ -42,7 +42,7 @@ describe('scenario schema', () => {
 
   it('has every fault kind documented in the README', async () => {
     const readme = await readFile(new URL('./README.md', import.meta.url), 'utf8');
-    expect(FAULT_KINDS.length).toBe(16);
+    expect(FAULT_KINDS.length).toBe(17);
     for (const kind of FAULT_KINDS) expect(readme).toMatch(new RegExp(`\\| \`${kind}\` +\\|`));
   });
 

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatPath, valueAt } from '../describe-value.js';
+import { simProvidersSchema } from './providers/provider-scenario.js';
 
 const DURATION_PATTERN = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -60,6 +61,8 @@ const faultCommon = {
   id: z.string().min(1).optional(),
   /** Model id, or `*` for every model. */
   model: z.string().min(1).default('*'),
+  /** The simulated upstream whose requests it hits: a provider id (`groq`, `gemini`, …). Default: OpenRouter. */
+  upstream: z.string().min(1).optional(),
   /** Start of the window as a duration since t = 0 (`"10s"`); or `fromMs`. Default: from the start. */
   from: duration.optional(),
   fromMs: nonNegativeMs.optional(),
@@ -77,7 +80,7 @@ const faultCommon = {
 const afterChunks = (fallback: number) => z.number().int().nonnegative().default(fallback);
 
 const faultVariants = [
-  /** 500/502/503 with OpenRouter's body. */
+  /** 500/502/503 with OpenRouter's body (a provider's own 5xx body for a provider fault). */
   z.strictObject({
     ...faultCommon,
     kind: z.literal('server_error'),
@@ -85,6 +88,8 @@ const faultVariants = [
   }),
   /** 404 "No endpoints found for <model>." — the model was retired; it also leaves `GET /models`. */
   z.strictObject({ ...faultCommon, kind: z.literal('model_gone') }),
+  /** Providers only: the provider is busy (Cerebras `queue_exceeded`, Gemini 503 "high demand", Mistral "Service tier capacity exceeded", llama.cpp "Loading model"). */
+  z.strictObject({ ...faultCommon, kind: z.literal('overloaded') }),
   /** 403 moderation flag. */
   z.strictObject({
     ...faultCommon,
@@ -172,9 +177,31 @@ function normalizeWindow<T extends { from?: string; to?: string; fromMs?: number
   return { ...rest, fromMs: start, ...(end === undefined ? {} : { toMs: end }) } as unknown as Normalized<T>;
 }
 
+/** Fault kinds that only make sense at OpenRouter (its moderation, credits, pools and caps). */
+const OPENROUTER_ONLY_KINDS: ReadonlySet<string> = new Set([
+  'moderation',
+  'insufficient_credits',
+  'upstream_rate_limit',
+  'model_cap',
+  'error_in_200',
+]);
+
 export const faultSchema = z
   .discriminatedUnion('kind', faultVariants)
   .superRefine((fault, ctx) => {
+    const atOpenRouter = fault.upstream === undefined || fault.upstream === 'openrouter';
+    if (atOpenRouter && fault.kind === 'overloaded')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: 'overloaded is for provider faults (set "upstream")',
+      });
+    if (!atOpenRouter && OPENROUTER_ONLY_KINDS.has(fault.kind))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kind'],
+        message: `${fault.kind} is an OpenRouter fault; providers take server_error, overloaded, rate_limited, model_gone and the connection and stream faults`,
+      });
     if (fault.from !== undefined && fault.fromMs !== undefined)
       ctx.addIssue({ code: 'custom', path: ['fromMs'], message: 'give either "from" or "fromMs", not both' });
     if (fault.to !== undefined && fault.toMs !== undefined)
@@ -229,6 +256,11 @@ export const scenarioSchema = z.strictObject({
   /** New models, or overrides of default/snapshot models with the same id. */
   models: z.array(simModelSchema).default([]),
   faults: z.array(faultSchema).default([]),
+  /**
+   * Other built-in providers to serve besides OpenRouter, each under `/<id>/…` (see
+   * src/sim/README.md): id → its models and limit changes. Listing one enables it.
+   */
+  providers: simProvidersSchema.default({}),
 });
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;

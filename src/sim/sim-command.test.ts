@@ -109,4 +109,19 @@ describe('rotor sim', () => {
     const cli = run(['--port', 'abc']);
     await expect(cli.done).rejects.toThrow(/expected an integer/);
   });
+
+  it('serves the providers named with --providers and prints their base URLs', async () => {
+    const cli = run(['--port', '0', '--latency-scale', '0', '--providers', 'groq,cloudflare']);
+    const url = await cli.url;
+    const origin = url.replace('/api/v1', '');
+    expect(cli.output.join('')).toContain(`  groq: ${origin}/groq/openai/v1\n`);
+    expect(cli.output.join('')).toContain(
+      `  cloudflare: ${origin}/cloudflare/client/v4/accounts/0123456789abcdef0123456789abcdef/ai/v1\n`,
+    );
+    expect((await chat(`${origin}/groq/openai/v1`, ask('llama-3.1-8b-instant'))).status).toBe(200);
+    expect((await chat(`${origin}/gemini/v1beta/openai`, ask('gemini-2.5-flash'))).status).toBe(404);
+    cli.stop();
+    await cli.done;
+    await expect(run(['--providers', 'groq,nowhere']).done).rejects.toThrow(/unknown: nowhere/);
+  });
 });

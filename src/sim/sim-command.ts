@@ -1,8 +1,10 @@
 /**
- * `rotor sim`: run the OpenRouter simulator from the command line until SIGINT/SIGTERM, e.g. as the
- * upstream of a no-API-key demo of the gateway or of a benchmark.
+ * `rotor sim`: run the OpenRouter simulator (and, with `--providers`, the other built-in providers)
+ * from the command line until SIGINT/SIGTERM, e.g. as the upstream of a no-API-key demo of the
+ * gateway or of a benchmark.
  */
 import { type Command, InvalidArgumentError } from 'commander';
+import { simulatedProviderIds } from './providers/provider-sim-models.js';
 import { ScenarioError } from './scenario-schema.js';
 import { type SimulatorOptions, startSimulator } from './simulator.js';
 
@@ -57,6 +59,23 @@ interface SimCommandOptions {
   latencyScale?: number;
   hasCredits?: boolean;
   freeLimits: boolean;
+  providers?: string[] | 'all';
+}
+
+/** `groq,gemini` → the ids; `all` → every simulated provider. */
+function providerList(value: string): string[] | 'all' {
+  const ids = value
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  if (ids.length === 1 && ids[0] === 'all') return 'all';
+  const known = new Set(simulatedProviderIds());
+  const unknown = ids.filter((id) => !known.has(id));
+  if (ids.length === 0 || unknown.length > 0)
+    throw new InvalidArgumentError(
+      `expected "all" or provider ids from: ${[...known].join(', ')}${unknown.length > 0 ? ` (unknown: ${unknown.join(', ')})` : ''}.`,
+    );
+  return ids;
 }
 
 /** CLI options → simulator options; options not given leave the scenario's values in force. */
@@ -70,6 +89,7 @@ function simulatorOptions(opts: SimCommandOptions): SimulatorOptions {
     ...(opts.latencyScale === undefined ? {} : { latencyScale: opts.latencyScale }),
     ...(opts.hasCredits ? { hasCredits: true } : {}),
     ...(opts.freeLimits ? {} : { freeLimits: false }),
+    ...(opts.providers === undefined ? {} : { providers: opts.providers }),
   };
 }
 
@@ -87,6 +107,11 @@ export function register(program: Command, io: SimCommandIo = processIo): void {
     .option('--latency-scale <x>', 'multiply model latencies (0 = answer at once)', nonNegative)
     .option('--has-credits', 'the account bought credits: 1000 free-model requests per day instead of 50')
     .option('--no-free-limits', 'do not enforce the account free-model limits (for benchmarks)')
+    .option(
+      '--providers <ids>',
+      'also serve these built-in providers, comma-separated (groq,gemini,…) or "all", each under /<id>/…',
+      providerList,
+    )
     .action(async (opts: SimCommandOptions) => {
       let sim: Awaited<ReturnType<typeof startSimulator>>;
       try {
@@ -98,7 +123,11 @@ export function register(program: Command, io: SimCommandIo = processIo): void {
       }
       io.out(
         `rotor sim listening: ${sim.url}\n` +
-          `  ${sim.models().length} models, seed ${sim.seed}; admin API: ${sim.origin}/__sim/state\n`,
+          `  ${sim.models().length} models, seed ${sim.seed}; admin API: ${sim.origin}/__sim/state\n` +
+          sim
+            .providers()
+            .map((p) => `  ${p.id}: ${p.baseUrl}\n`)
+            .join(''),
       );
       await io.waitForStop();
       await sim.close();

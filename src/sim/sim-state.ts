@@ -9,7 +9,15 @@ import { AccountLimits, type AccountSnapshot } from './account-limits.js';
 import { AttemptLog, type AttemptRecord } from './attempt-log.js';
 import { FaultSchedule, type ScheduledFault } from './fault-schedule.js';
 import { ModelLimits } from './model-limits.js';
-import { type AccountConfig, type FaultInput, parseFaults } from './scenario-schema.js';
+import type { SimProviderScenario } from './providers/provider-scenario.js';
+import { ProviderWorld } from './providers/provider-world.js';
+import {
+  type AccountConfig,
+  type FaultInput,
+  type FaultSpec,
+  parseFaults,
+  ScenarioError,
+} from './scenario-schema.js';
 import type { SimModel } from './sim-models.js';
 
 export interface SimStateOptions {
@@ -22,6 +30,8 @@ export interface SimStateOptions {
   modelsEntries: Record<string, unknown>[];
   account: AccountConfig;
   faults: FaultInput[];
+  /** The other built-in providers (a listed provider is served unless `enabled: false`). */
+  providers?: Readonly<Record<string, SimProviderScenario>>;
   /** Accepted bearer keys; undefined accepts any non-empty key. */
   apiKeys?: readonly string[];
   maxAttempts?: number;
@@ -52,6 +62,8 @@ export class SimState {
   readonly faults: FaultSchedule;
   readonly log: AttemptLog;
   readonly apiKeys: ReadonlySet<string> | undefined;
+  /** Groq, Gemini, Cerebras, … under `/<id>/…`. */
+  readonly providers: ProviderWorld;
   latencyScale: number;
   /** Epoch ms of t = 0. */
   startMs: number;
@@ -73,10 +85,20 @@ export class SimState {
     this.apiKeys = options.apiKeys ? new Set(options.apiKeys) : undefined;
     this.random = seededRandom(options.seed);
     this.faults = new FaultSchedule(() => this.random());
-    this.faults.set(parseFaults(options.faults, 'scenario faults'));
     this.modelsEntries = options.modelsEntries;
     this.modelsJson = Buffer.from(JSON.stringify({ data: options.modelsEntries }));
     this.startMs = options.clock.now();
+    this.providers = new ProviderWorld({
+      clock: options.clock,
+      seed: options.seed,
+      completionTokens: options.completionTokens,
+      providers: options.providers ?? {},
+      faults: this.faults,
+      log: this.log,
+      ...(this.apiKeys ? { apiKeys: this.apiKeys } : {}),
+      startMs: () => this.startMs,
+    });
+    this.faults.set(this.checkProviders(parseFaults(options.faults, 'scenario faults'), 'scenario faults'));
   }
 
   /** Ms since t = 0. */
@@ -98,18 +120,30 @@ export class SimState {
   }
 
   setFaults(faults: FaultInput[]): ScheduledFault[] {
-    return this.faults.set(parseFaults(faults));
+    return this.faults.set(this.checkProviders(parseFaults(faults), 'faults'));
   }
 
   addFault(fault: FaultInput): ScheduledFault {
-    const [parsed] = parseFaults(fault, 'fault');
+    const [parsed] = this.checkProviders(parseFaults(fault, 'fault'), 'fault');
     return this.faults.add(parsed!);
+  }
+
+  /** A fault's `upstream` must be one the simulator can serve. */
+  private checkProviders(faults: FaultSpec[], source: string): FaultSpec[] {
+    const issues = faults.flatMap((f, i) =>
+      f.upstream === undefined || f.upstream === 'openrouter' || this.providers.get(f.upstream)
+        ? []
+        : [`[${i}].upstream: not a simulated provider (got ${JSON.stringify(f.upstream)})`],
+    );
+    if (issues.length > 0) throw new ScenarioError(source, issues);
+    return faults;
   }
 
   /** Forget counters and attempts (and optionally faults, and t = 0); re-seed the random. */
   reset(options: ResetOptions = {}): void {
     this.account.reset();
     this.modelLimits.reset();
+    this.providers.reset();
     this.log.clear();
     this.random = seededRandom(this.seed);
     this.generation = 0;

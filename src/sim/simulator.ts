@@ -15,10 +15,25 @@ import { BodyTooLargeError, bearerToken, readBody, sendJson, sendRawJson } from 
 import { loadModelsSnapshot } from './models-snapshot.js';
 import * as bodies from './openrouter-bodies.js';
 import {
+  endpointOf,
+  type SimProviderEndpoint,
+  type SimProviderSnapshot,
+  snapshotOf,
+} from './providers/provider-endpoints.js';
+import { routeProvider } from './providers/provider-http.js';
+import {
+  type ProviderUpdate,
+  providerUpdateSchema,
+  type SimProviderScenario,
+} from './providers/provider-scenario.js';
+import { simulatedProviderIds } from './providers/provider-sim-models.js';
+import {
   type FaultInput,
+  formatIssues,
   loadScenarioFile,
   parseScenario,
   type Scenario,
+  ScenarioError,
   type ScenarioInput,
 } from './scenario-schema.js';
 import { defaultModels, mergeModels, type SimModel, toModelsEntry } from './sim-models.js';
@@ -51,6 +66,12 @@ export interface SimulatorOptions {
   apiKeys?: readonly string[];
   /** Cap on kept attempt records. Default 200 000. */
   maxAttempts?: number;
+  /**
+   * Also serve these built-in providers (`groq`, `gemini`, …, or `'all'`), each under `/<id>/…`,
+   * with its default models and the catalog's limits; the scenario's `providers:` adds details.
+   * Default: the scenario's providers only (none).
+   */
+  providers?: readonly string[] | 'all';
 }
 
 export interface Simulator {
@@ -77,6 +98,14 @@ export interface Simulator {
   account(): AccountSnapshot;
   setAccount(update: AccountUpdate): AccountSnapshot;
   setLatencyScale(scale: number): void;
+  /** The providers served besides OpenRouter, with the base URL, key and environment for each. */
+  providers(): SimProviderEndpoint[];
+  /** Base URL of a served provider (`openrouter` is `url`); throws for one not served. */
+  providerBaseUrl(id: string): string;
+  /** One provider's limits, models and current quota. */
+  providerState(id: string): SimProviderSnapshot;
+  /** Enable or disable a provider, change its limits, pre-spend its quota (validated; throws `ScenarioError`). */
+  updateProvider(id: string, update: ProviderUpdate): SimProviderSnapshot;
   /** Stop listening and drop every open connection (hanging requests included). */
   close(): Promise<void>;
 }
@@ -115,9 +144,23 @@ async function buildState(options: SimulatorOptions): Promise<SimState> {
       freeLimits: options.freeLimits ?? scenario.account.freeLimits,
     },
     faults: scenario.faults,
+    providers: providersWithOptions(scenario.providers, options.providers),
     ...(options.apiKeys ? { apiKeys: options.apiKeys } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
   });
+}
+
+/** The scenario's providers, with every provider named in the options enabled. */
+function providersWithOptions(
+  fromScenario: Readonly<Record<string, SimProviderScenario>>,
+  named: readonly string[] | 'all' | undefined,
+): Record<string, SimProviderScenario> {
+  const providers = { ...fromScenario };
+  const ids = named === 'all' ? simulatedProviderIds() : (named ?? []);
+  for (const id of ids) {
+    providers[id] = { ...(providers[id] ?? { defaultModels: true, models: [], limits: {} }), enabled: true };
+  }
+  return providers;
 }
 
 function handleKey(state: SimState, req: IncomingMessage, res: ServerResponse): void {
@@ -155,6 +198,7 @@ async function route(state: SimState, req: IncomingMessage, res: ServerResponse)
     const query = new URLSearchParams(queryAt === -1 ? '' : url.slice(queryAt + 1));
     return handleAdmin(state, req, res, path.slice('/__sim/'.length), query);
   }
+  if (await routeProvider(state, req, res, path)) return;
   const endpoint = apiPath(path);
   const method = req.method ?? 'GET';
   if (endpoint === 'chat/completions' && method === 'POST')
@@ -164,6 +208,12 @@ async function route(state: SimState, req: IncomingMessage, res: ServerResponse)
   if ((endpoint === 'key' || endpoint === 'auth/key') && method === 'GET') return handleKey(state, req, res);
   const notFound = bodies.notFoundRoute();
   sendJson(res, notFound.status, notFound.body);
+}
+
+function parseProviderUpdate(update: unknown): ProviderUpdate {
+  const result = providerUpdateSchema.safeParse(update);
+  if (!result.success) throw new ScenarioError('provider update', formatIssues(result.error, update));
+  return result.data;
 }
 
 /** Start a simulator; resolves once it listens. */
@@ -209,6 +259,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     account: () => state.accountSnapshot(),
     setAccount: (update) => state.updateAccount(update),
     setLatencyScale: (scale) => state.setLatencyScale(scale),
+    providers: () => state.providers.enabled().map((entry) => endpointOf(entry, origin)),
+    providerBaseUrl: (id) => {
+      if (id === 'openrouter') return `${origin}/api/v1`;
+      const entry = state.providers.get(id);
+      if (!entry?.enabled) throw new RangeError(`the simulator does not serve provider ${id}`);
+      return `${origin}${entry.basePath}`;
+    },
+    providerState: (id) => {
+      const entry = state.providers.get(id);
+      if (!entry) throw new RangeError(`no simulated provider ${id}`);
+      return snapshotOf(entry, state.clock.now());
+    },
+    updateProvider: (id, update) => {
+      const parsed = parseProviderUpdate(update);
+      return snapshotOf(state.providers.update(id, parsed), state.clock.now());
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -36,6 +36,13 @@ export interface StreamScript {
   stall?: { beforeIndex: number; ms: number };
   /** End the body cleanly, or destroy the socket (an abrupt cut). */
   ending: 'end' | 'destroy';
+  /** Extra response headers (a provider's quota headers). */
+  headers?: Record<string, string>;
+  /**
+   * The comment sent at once and every second while waiting for the first event. Default
+   * OpenRouter's `: OPENROUTER PROCESSING`; `''` for providers that send none.
+   */
+  keepAlive?: string;
 }
 
 function finish(res: ServerResponse, rest: string, ending: StreamScript['ending']): void {
@@ -46,24 +53,26 @@ function finish(res: ServerResponse, rest: string, ending: StreamScript['ending'
 
 /** Send the stream's headers and play its events; resolves when done or when the client left. */
 export async function playStream(res: ServerResponse, script: StreamScript, clock: Clock): Promise<void> {
-  res.writeHead(200, SSE_HEADERS);
+  res.writeHead(200, script.headers ? { ...SSE_HEADERS, ...script.headers } : SSE_HEADERS);
   const { events } = script;
+  const keepAlive = script.keepAlive ?? PROCESSING_COMMENT;
   const immediate =
     script.firstEventDelayMs <= 0 && (script.gapMs <= 0 || script.pacedEvents <= 1) && !script.stall;
   if (immediate) {
-    finish(res, PROCESSING_COMMENT + events.join(''), script.ending);
+    finish(res, keepAlive + events.join(''), script.ending);
     return;
   }
 
   const signal = abortOnClose(res);
   try {
-    res.write(PROCESSING_COMMENT);
+    if (keepAlive) res.write(keepAlive);
+    else res.flushHeaders();
     let remainingMs = script.firstEventDelayMs;
     while (remainingMs > 0) {
       const stepMs = Math.min(remainingMs, KEEP_ALIVE_INTERVAL_MS);
       await clock.sleep(stepMs, signal);
       remainingMs -= stepMs;
-      if (remainingMs > 0) res.write(PROCESSING_COMMENT);
+      if (remainingMs > 0 && keepAlive) res.write(keepAlive);
     }
     for (let i = 0; i < events.length; i++) {
       if (script.stall?.beforeIndex === i) {
