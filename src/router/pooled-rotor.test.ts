@@ -146,6 +146,24 @@ describe('what goes upstream', () => {
   });
 });
 
+describe('families', () => {
+  it('a family is served by any pooled provider hosting it, configured in the rotation or not', async () => {
+    const { rotor, transport } = setup(
+      { 'groq llama-3.3-70b-versatile': [fixture('groq/404_model_not_found.json')] },
+      ['groq:llama-3.1-8b-instant'],
+    );
+    const answer = await rotor.chat({ ...hello, model: 'llama-3.3-70b' });
+    expect(transport.sent.map((r) => [r.upstream.id, r.model])).toEqual([
+      ['groq', 'llama-3.3-70b-versatile'],
+      ['cerebras', 'llama-3.3-70b'],
+    ]);
+    expect(answer.rotor.attempts.map((a) => [a.model, a.outcome])).toEqual([
+      ['groq:llama-3.3-70b-versatile', 'model_not_found'],
+      ['cerebras:llama-3.3-70b', 'success'],
+    ]);
+  });
+});
+
 describe('failover between providers', () => {
   it("an overloaded provider (Cerebras queue_exceeded) is not the account's fault: the next provider answers at once", async () => {
     const { rotor } = setup(
