@@ -115,8 +115,10 @@ describe('pooled providers over sockets', () => {
     expect(p.beta.attempts()).toHaveLength(4);
 
     // Status and metrics: the spent window, grouped by provider, with its reset rule in words.
-    const status = await (await fetch(`${p.gateway.url}/v1/rotor/status`)).json();
-    const alpha = status.providers.joined.find((j: { id: string }) => j.id === 'alpha');
+    const status = (await (await fetch(`${p.gateway.url}/v1/rotor/status`)).json()) as {
+      providers: { joined: Array<{ id: string; quotas: unknown[] }> };
+    };
+    const alpha = status.providers.joined.find((j) => j.id === 'alpha')!;
     expect(alpha.quotas).toContainEqual(
       expect.objectContaining({
         window: 'requests_day',
@@ -151,7 +153,7 @@ describe('pooled providers over sockets', () => {
     // Beta resets at midnight in Tokyo (3 h), before OpenRouter (UTC, 12 h) and alpha (Los Angeles, 20 h).
     expect(res.headers.get('retry-after')).toBe(String((TOKYO_MIDNIGHT - NOON) / 1000));
     expect(res.headers.get('x-should-retry')).toBe('false');
-    const body = await res.json();
+    const body = (await res.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('quota_exhausted');
     expect(body.error.message).toMatch(/alpha: .*beta: .*openrouter: /);
     // One attempt per provider, none walked twice.
@@ -218,7 +220,8 @@ describe('pooled providers over sockets', () => {
     expect(cerebras.attempts().map((a) => a.model)).toEqual(['gpt-oss-120b', 'gpt-oss-120b']);
     expect(groq.attempts()).toHaveLength(2);
 
-    const list = (await (await fetch(`${gateway.url}/v1/models`)).json()).data as Array<{
+    const list = ((await (await fetch(`${gateway.url}/v1/models`)).json()) as { data: unknown })
+      .data as Array<{
       id: string;
       rotor: { providers?: Array<{ provider: string; model: string; available: boolean }> };
     }>;
