@@ -108,3 +108,17 @@ describe("the config's providers:", () => {
     );
   });
 });
+
+describe('the start-up banner', () => {
+  it('names the providers that joined and why each other one stayed out; says nothing without any', async () => {
+    const { providersBanner } = await import('./serve-command.js');
+    expect(
+      providersBanner({ joined: [], skipped: [{ id: 'groq', reason: 'no key: set GROQ_API_KEY' }] }),
+    ).toBe('');
+    const plan = planProviders(catalog, undefined, { GROQ_API_KEY: 'gsk-secret' }, true);
+    const banner = providersBanner({ joined: plan.joined, skipped: plan.skipped });
+    expect(banner).toContain('rotor: provider groq joined (GROQ_API_KEY; 4 models)\n');
+    expect(banner).toContain('rotor: provider cerebras left out: no key: set CEREBRAS_API_KEY\n');
+    expect(banner).not.toContain('gsk-secret');
+  });
+});
