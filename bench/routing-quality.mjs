@@ -18,15 +18,18 @@ import { VirtualTransport } from '../dist/sim/virtual-transport.js';
 import { UpstreamFailure } from '../dist/upstream/chat-transport.js';
 import { quantile } from './lib/load.mjs';
 
-const MIN = 60_000;
+export const MIN = 60_000;
 const HOUR = 60 * MIN;
-const DAY0 = Date.UTC(2026, 7, 14); // 00:00 UTC: the account's daily window starts with the day
-const ORDER = [...SEED_ROTATION_ORDER];
+export const DAY0 = Date.UTC(2026, 7, 14); // 00:00 UTC: the account's daily window starts with the day
+export const ORDER = [...SEED_ROTATION_ORDER];
 const [M1, M2, M3, M4] = ORDER;
-const DEADLINE_MS = 120_000; // the client's patience, for every router (rotor's default deadline)
-const UPSTREAM = { id: 'openrouter', baseUrl: 'http://virtual.invalid/api/v1', apiKey: 'sk-virtual' };
-const TIMEOUTS = { connectMs: 10_000, firstTokenMs: 30_000, idleMs: 30_000 };
-const REQUEST = { model: 'auto', messages: [{ role: 'user', content: 'Summarise the last commit.' }] };
+export const DEADLINE_MS = 120_000; // the client's patience, for every router (rotor's default deadline)
+export const UPSTREAM = { id: 'openrouter', baseUrl: 'http://virtual.invalid/api/v1', apiKey: 'sk-virtual' };
+export const TIMEOUTS = { connectMs: 10_000, firstTokenMs: 30_000, idleMs: 30_000 };
+export const REQUEST = {
+  model: 'auto',
+  messages: [{ role: 'user', content: 'Summarise the last commit.' }],
+};
 
 /**
  * The day. Chosen before any router was run, to contain each thing the issue names once or twice,
@@ -101,7 +104,7 @@ export function makeTrace(scenario) {
   return times.sort((a, b) => a - b);
 }
 
-function newWorld(scenario) {
+export function newWorld(scenario) {
   const clock = new ManualClock(DAY0);
   const transport = new VirtualTransport({
     clock,
@@ -114,8 +117,12 @@ function newWorld(scenario) {
   return { clock, transport };
 }
 
-/** Replay `trace` (ms since DAY0) through `handle(request)` in virtual time; resolves when all are done. */
-async function replay(clock, trace, handle) {
+/**
+ * Replay `trace` (ms since DAY0) through `handle(request)` in virtual time; resolves when all are
+ * done. `handle` resolves to `{ ok, model?, reason?, firstContentMs? }` (`firstContentMs`: the clock
+ * time the client saw the first content).
+ */
+export async function replay(clock, trace, handle) {
   const results = new Array(trace.length);
   let pending = trace.length;
   const arrivals = (async () => {
@@ -153,11 +160,15 @@ async function replay(clock, trace, handle) {
 function finish(r, arrivedMs, deadlineAt, clock) {
   const doneMs = clock.now();
   if (r.ok && doneMs > deadlineAt) return { ok: false, reason: 'deadline', model: r.model };
-  return { ...r, latencyMs: doneMs - arrivedMs };
+  const ttft = r.ok && r.firstContentMs !== undefined ? { ttftMs: r.firstContentMs - arrivedMs } : {};
+  return { ...r, latencyMs: doneMs - arrivedMs, ...ttft };
 }
 
-/** One attempt through the transport, consumed to the end; `{ ok, model }` or `{ ok: false, status, failure }`. */
-async function call(transport, model, clock, deadlineAt) {
+/**
+ * One attempt through the transport, consumed to the end; `{ ok, model, firstContentMs }` or
+ * `{ ok: false, status, failure }`. A streaming client would see the first content at `firstContentMs`.
+ */
+export async function call(transport, model, clock, deadlineAt) {
   try {
     const stream = await transport.openStream({
       upstream: UPSTREAM,
@@ -165,10 +176,12 @@ async function call(transport, model, clock, deadlineAt) {
       body: { messages: REQUEST.messages },
       timeouts: { ...TIMEOUTS, totalMs: Math.max(1, deadlineAt - clock.now()) },
     });
-    for await (const _ of stream) {
-      // a non-streaming client waits for the whole answer
+    let firstContentMs;
+    for await (const chunk of stream) {
+      // a non-streaming client waits for the whole answer; a streaming one sees the first content
+      if (firstContentMs === undefined && chunk.choices?.[0]?.delta?.content) firstContentMs = clock.now();
     }
-    return { ok: true, model };
+    return { ok: true, model, firstContentMs };
   } catch (err) {
     if (!(err instanceof UpstreamFailure)) throw err;
     return { ok: false, status: err.failure.status ?? 0, failure: err.failure };
@@ -208,7 +221,7 @@ async function runRotor(scenario, trace) {
 //    gives no duration. The main row leaves it out; the variant `breakerMs` fails requests that
 //    arrive while it is open for that long (60 s, the retry policy's maxDelay).
 
-function runSeed({ breakerMs = 0 } = {}) {
+export function runSeed({ breakerMs = 0 } = {}) {
   return async (scenario, trace) => {
     const { clock, transport } = newWorld(scenario);
     const random = seededRandom(2);

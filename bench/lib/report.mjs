@@ -217,6 +217,7 @@ export function markdown(results) {
         '.',
     );
     out.push('');
+    if (r.tail) out.push(...tailMarkdown(r.tail));
   }
 
   const p = results.profile;
@@ -245,6 +246,77 @@ export function markdown(results) {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** Seconds for a TTFT; a percentile that lands on failed requests (counted as infinite) says so. */
+const ttft = (x) => (x === Number.POSITIVE_INFINITY || x === null ? 'failed' : f(x / 1000, 2));
+const pct = (x, digits = 1) => `${f(x * 100, digits)} %`;
+
+/** The tail-latency table (`bench/tail-latency.mjs`), a subsection of routing quality. */
+function tailMarkdown(t) {
+  const sc = t.scenario;
+  const out = [];
+  const short = (id) => id.split('/')[1].replace(/:free$/, '');
+  out.push('## 3b. Tail latency: time to first token, hedging on and off (virtual time)');
+  out.push('');
+  out.push(
+    `${sc.requests} streamed requests over ${sc.minutes / 60} h (Poisson, one every ${sc.meanGapMs / 1000} s on average), ` +
+      `deadline ${sc.deadlineMs / 1000} s, first-token timeout ${sc.firstTokenTimeoutMs / 1000} s; account ` +
+      `${sc.account.perMinute}/min; heavy-tailed first tokens on ${sc.tailedModels.map(short).join(', ')} ` +
+      `(extra ${sc.tailMix.map((x) => `+${x.delayMs / 1000} s`).join(' / ')}); the primary answers ${sc.flap.status} ` +
+      `for ${sc.flap.downMs / 1000} s every ${sc.flap.periodMs / 60_000} min from 00:${String(sc.flap.startMs / 60_000).padStart(2, '0')}. ` +
+      'Failed requests count as an infinite TTFT. Scenario in bench/README.md.',
+  );
+  out.push('');
+  out.push(
+    '| router | success | TTFT p50 s | p95 s | p99 s | > 5 s | > 10 s | p95 s while primary down | attempts / success | cancelled attempts | hedges started / won / wasted | requests that waited |',
+  );
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const row of t.rows) {
+    const h = row.hedging;
+    out.push(
+      `| ${row.router} | ${pct(row.successRate, 2)} | ${ttft(row.p50TtftMs)} | ${ttft(row.p95TtftMs)} | ${ttft(row.p99TtftMs)} | ${pct(row.over5sShare)} | ${pct(row.over10sShare)} | ${ttft(row.flapP95TtftMs)} | ${f(row.attemptsPerSuccess, 3)} | ${row.cancelledAttempts} | ${h ? `${h.started} / ${h.won} / ${h.wasted}` : '—'} | ${row.waitedRequests ?? '—'} |`,
+    );
+  }
+  out.push('');
+  const g = t.hedgingGain;
+  const on = t.rows.find((x) => x.router === 'rotor, hedging on');
+  const off = t.rows.find((x) => x.router === 'rotor, hedging off');
+  out.push(
+    `**Hedging on vs off: p95 TTFT ${ttft(off.p95TtftMs)} s → ${ttft(on.p95TtftMs)} s (${g.p95Ms >= 0 ? '−' : '+'}${f(Math.abs(g.p95Ms) / 1000, 2)} s), ` +
+      `p99 ${ttft(off.p99TtftMs)} s → ${ttft(on.p99TtftMs)} s, p50 ${ttft(off.p50TtftMs)} s → ${ttft(on.p50TtftMs)} s; ` +
+      `${f(g.extraAttemptsPerSuccess, 3)} more upstream attempts per success.** ` +
+      `Hedges refused by the share bound when their timer fired: ${on.hedging.refusedByShare}; skipped for quota: ${on.hedging.skippedForQuota}.`,
+  );
+  out.push('');
+  const silent = (row) => row.longSilences;
+  out.push(
+    'Requests where an attempt stayed silent past 10 s — the longest hedge delay, so a hedge was due and did not cut the wait: ' +
+      t.rows
+        .filter(silent)
+        .map(
+          (row) =>
+            `${row.router} ${silent(row).requests}` +
+            (row.hedging.enabled ? ` (${silent(row).hedged} of them with a hedge at some point)` : ''),
+        )
+        .join(' · ') +
+      '.',
+  );
+  out.push('');
+  if (t.seedSweep?.length) {
+    out.push(
+      'The same comparison with other seeds (other arrivals and draws), p95 / p99 TTFT in s, off → on: ' +
+        t.seedSweep
+          .map(
+            (x) =>
+              `seed ${x.seed}: ${ttft(x.off.p95TtftMs)} → ${ttft(x.on.p95TtftMs)} / ${ttft(x.off.p99TtftMs)} → ${ttft(x.on.p99TtftMs)}`,
+          )
+          .join(' · ') +
+        '.',
+    );
+    out.push('');
+  }
+  return out;
 }
 
 function esc(s) {

@@ -124,3 +124,18 @@ export class ManualClock implements Clock {
 function flushMacrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * Call `fire` after `ms` unless cancelled first; returns the cancel function. On the system clock a
+ * bare timer (no promise, no abort signal: this runs once per request on the hot path); on any
+ * other clock, its `sleep`, so virtual time drives it like everything else.
+ */
+export function startTimer(clock: Clock, ms: number, fire: () => void): () => void {
+  if (clock === systemClock) {
+    const timer = setTimeout(fire, Math.max(0, ms));
+    return () => clearTimeout(timer);
+  }
+  const controller = new AbortController();
+  clock.sleep(ms, controller.signal).then(fire, () => {});
+  return () => controller.abort();
+}

@@ -26,8 +26,24 @@ type EngineEventBody =
       untilMs: number;
       timesOpened: number;
       reason: string;
+      /** Start of the outage this opening belongs to (its first opening), epoch ms. */
+      outageSinceMs?: number;
+      /** Recovery probes of this model on the UTC day starting at `dayStartMs` (shared between replicas). */
+      probes?: { dayStartMs: number; count: number };
     }
   | { type: 'breaker_half_open'; atMs: number; model: string }
+  /**
+   * The account's daily probe budget is spent: no more recovery probes of its `:free` models until
+   * `untilMs` (00:00 UTC); open breakers stay open and the models are skipped.
+   */
+  | {
+      type: 'probe_budget_spent';
+      atMs: number;
+      account: string;
+      spent: number;
+      budget: number;
+      untilMs: number;
+    }
   | { type: 'breaker_closed'; atMs: number; model: string }
   | {
       type: 'account_blocked';
@@ -52,7 +68,16 @@ export type EngineEventListener = (event: EngineEvent) => void;
  */
 export type ExternalFact =
   | { type: 'cooldown'; model: string; untilMs: number; reason: CooldownReason; detail: string }
-  | { type: 'breaker_open'; model: string; untilMs: number; timesOpened: number }
+  | {
+      type: 'breaker_open';
+      model: string;
+      untilMs: number;
+      timesOpened: number;
+      /** When the outage began on the replica that saw it: the probe schedule follows the earliest. */
+      outageSinceMs?: number;
+      /** That replica's count of this model's probes on a UTC day: the probe budget follows the highest. */
+      probes?: { dayStartMs: number; count: number };
+    }
   | { type: 'breaker_closed'; model: string }
   | {
       type: 'account_block';

@@ -19,14 +19,31 @@ export const retryOptionsSchema = z.object({
   jitterRatio: z.number().min(0).max(1).default(0.2),
 });
 
+/**
+ * The breaker and its recovery-probe schedule (see `probe-schedule.ts` and README "Recovery probes"):
+ * short open periods while an outage is young, doubling ones after, and a daily probe budget for
+ * models that spend the account's free quota.
+ */
 export const breakerOptionsSchema = z.object({
-  /** Open time for the first opening, ms; multiplied by the number of times opened (Envoy: 30 s). */
-  openBaseMs: z.number().min(0).default(30_000),
-  /** Cap of the open time, ms (Envoy: 300 s). */
-  maxOpenMs: z.number().min(0).default(300_000),
+  /**
+   * Open time of each opening while the outage is young, ms (±`retry.jitterRatio`). 20 s keeps a
+   * recovered model's wait for its probe under 30 s with jitter and a request every few seconds.
+   */
+  openBaseMs: z.number().min(0).default(20_000),
+  /** How long an outage counts as young (every opening lasts `openBaseMs`), from its first opening, ms. */
+  fastProbeForMs: z.number().min(0).default(600_000),
+  /** Cap of the open time, ms: past the young phase each failed probe doubles it up to this. */
+  maxOpenMs: z.number().min(0).default(600_000),
+  /** Open times of a breaker opened by a timeout (a silent model) are this many times longer. */
+  timeoutOpenFactor: z.number().min(1).default(2),
+  /**
+   * Share of the account's daily free-model limit that probes of its `:free` models may spend in a
+   * UTC day (0.1 of 50 = 5 probes, of 1000 = 100), the rotation's top models first; at least one.
+   */
+  probeQuotaShare: z.number().min(0).max(1).default(0.1),
   /** Probe requests admitted at once while half-open (Resilience4j: a fixed number of permits). */
   halfOpenMaxProbes: z.number().int().min(1).default(1),
-  /** Closed this long without re-opening, the "times opened" count starts again from zero, ms. */
+  /** Closed this long without re-opening, the outage is over: the next opening starts a new one, ms. */
   forgetAfterMs: z.number().min(0).default(600_000),
 });
 

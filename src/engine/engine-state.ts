@@ -3,6 +3,7 @@
  * breaker is a discriminated union; in-flight counts are not persisted (they die with the process).
  */
 import type { FailureKind, RateLimitScope } from './failure.js';
+import type { OutageState } from './probe-schedule.js';
 import type { PacedWindowState } from './provider-quota.js';
 
 export type BreakerState =
@@ -27,6 +28,10 @@ export interface ModelHealthState {
   timesOpened: number;
   /** When the breaker last closed (or never opened: undefined). */
   lastClosedAtMs?: number;
+  /** The outage the breaker belongs to (since its first opening, until forgotten): drives the probe schedule. */
+  outage?: OutageState;
+  /** Recovery probes admitted on one UTC day (`dayStartMs`): the account's probe budget sums them. */
+  probes?: { dayStartMs: number; count: number };
   /** Slow-start ramp in progress: admitted concurrency. */
   slowStartLimit?: number;
   retired?: { atMs: number; reason: string };

@@ -20,6 +20,8 @@ export interface ModelProfile {
   contextLength?: number;
   /** Longest answer the model may produce, tokens (OpenRouter: `top_provider.max_completion_tokens`). */
   maxOutputTokens?: number;
+  /** Expected latency of a short answer, ms (from the registry): a prior until rotor has measured the model. */
+  expectedLatencyMs?: number;
   tools?: boolean;
   vision?: boolean;
   systemPrompt?: boolean;

@@ -33,6 +33,17 @@ export interface ModelMetricsSnapshot {
   breakerState: 'closed' | 'open' | 'half_open';
   breakerOpenUntilMs: number | null;
   timesOpened: number;
+  /**
+   * When the next recovery probe may go out, epoch ms: the end of the open period; while half-open,
+   * since when it has been due (the next request probes) or, with the day's probe budget spent,
+   * 00:00 UTC.
+   * Null while the breaker is closed.
+   */
+  nextProbeAtMs: number | null;
+  /** Start of the outage the open or half-open breaker belongs to (its first opening); null while closed. */
+  outageSinceMs: number | null;
+  /** Recovery probes sent to this model today (UTC). */
+  probesToday: number;
   cooldownUntilMs: number | null;
   cooldownReason: CooldownReason | null;
   cooldownDetail: string | null;
@@ -62,6 +73,14 @@ export interface AccountSnapshot {
   remote: AccountState['remote'] | null;
 }
 
+/** An account's daily recovery-probe budget (README "Recovery probes"), beside its quota. */
+export interface AccountProbeSnapshot {
+  /** Probes its `:free` models may spend today (a share of the daily limit). */
+  budget: number;
+  /** Probes they spent today. */
+  spent: number;
+}
+
 export interface SystemMetricsSnapshot {
   atMs: number;
   currentModel: string | null;
@@ -80,7 +99,7 @@ export interface SystemMetricsSnapshot {
     firstTrySuccessRate: number | null;
     meanAttempts: number;
   };
-  accounts: AccountSnapshot[];
+  accounts: Array<AccountSnapshot & { probes: AccountProbeSnapshot }>;
   /** Pooled providers' quota windows: account-wide ones always, per-model ones once used. */
   quotas: PacedQuotaSnapshot[];
 }
@@ -92,7 +111,11 @@ export interface MetricsSnapshot {
 }
 
 /** A model's snapshot; `gap` is why it could not take a plain request now (undefined: it could). */
-export function modelSnapshot(e: ModelEntry, gap: SkipReason | undefined): ModelMetricsSnapshot {
+export function modelSnapshot(
+  e: ModelEntry,
+  gap: SkipReason | undefined,
+  probesToday = 0,
+): ModelMetricsSnapshot {
   const m = e.metrics;
   const h = e.health;
   const recentMean = e.recent.mean();
@@ -116,6 +139,16 @@ export function modelSnapshot(e: ModelEntry, gap: SkipReason | undefined): Model
     breakerState: h.breaker.state,
     breakerOpenUntilMs: h.breaker.state === 'open' ? h.breaker.untilMs : null,
     timesOpened: h.timesOpened,
+    nextProbeAtMs:
+      h.breaker.state === 'open'
+        ? h.breaker.untilMs
+        : h.breaker.state === 'half_open'
+          ? gap?.reason === 'probe_budget_spent'
+            ? (gap.untilMs ?? null)
+            : h.breaker.sinceMs
+          : null,
+    outageSinceMs: h.breaker.state === 'closed' ? null : (h.outage?.sinceMs ?? null),
+    probesToday,
     cooldownUntilMs: h.cooldown?.untilMs ?? null,
     cooldownReason: h.cooldown?.reason ?? null,
     cooldownDetail: h.cooldown?.detail ?? null,

@@ -15,6 +15,8 @@
  * Time comes in through `nowMs`; deposits live in one-second buckets, so the window slides by
  * whole seconds.
  */
+import { SlidingCount } from './sliding-count.js';
+
 export interface RetryBudgetOptions {
   /** Retries allowed as a share of client requests in the window, percent (Finagle: 20). */
   percentOfRequests: number;
@@ -49,94 +51,61 @@ export interface RetryBudgetStatus {
 
 export class RetryBudget {
   readonly options: RetryBudgetOptions;
-  private readonly buckets: number;
-  private readonly requests: number[];
-  private readonly retries: number[];
-  /** The second (epoch s) the newest bucket stands for. */
-  private second = Number.NEGATIVE_INFINITY;
+  private readonly requests: SlidingCount;
+  private readonly retries: SlidingCount;
   private refusedTotal = 0;
 
-  constructor(
-    options: Partial<RetryBudgetOptions> = {},
-    private readonly nowMs: () => number = Date.now,
-  ) {
+  constructor(options: Partial<RetryBudgetOptions> = {}, nowMs: () => number = Date.now) {
     this.options = { ...DEFAULT_RETRY_BUDGET, ...options };
-    this.buckets = Math.max(1, Math.round(this.options.windowMs / 1000));
-    this.requests = new Array<number>(this.buckets).fill(0);
-    this.retries = new Array<number>(this.buckets).fill(0);
+    this.requests = new SlidingCount(this.options.windowMs, nowMs);
+    this.retries = new SlidingCount(this.options.windowMs, nowMs);
   }
 
   /** A client request arrived: deposit its share. */
   deposit(): void {
-    this.requests[this.roll()]!++;
+    this.requests.add();
   }
 
   /** Take one retry if the budget allows it; false (and counted as refused) if not. */
   tryRetry(): boolean {
     if (!this.options.enabled) return true;
-    const i = this.roll();
     if (this.balance() < 1) {
       this.refusedTotal++;
       return false;
     }
-    this.retries[i]!++;
+    this.retries.add();
     return true;
   }
 
   /** Whether a retry would be allowed now (takes nothing). */
   allowsRetry(): boolean {
     if (!this.options.enabled) return true;
-    this.roll();
     return this.balance() >= 1;
   }
 
   status(): RetryBudgetStatus {
-    this.roll();
     const capacity = this.capacity();
-    const balance = this.options.enabled ? Math.max(0, capacity - sum(this.retries)) : capacity;
+    const retries = this.retries.total();
+    const balance = this.options.enabled ? Math.max(0, capacity - retries) : capacity;
     return {
       enabled: this.options.enabled,
       tokens: Math.floor(balance * 10) / 10,
       maxTokens: Math.floor(capacity * 10) / 10,
       retriesAllowed: !this.options.enabled || balance >= 1,
-      requestsInWindow: sum(this.requests),
-      retriesInWindow: sum(this.retries),
+      requestsInWindow: this.requests.total(),
+      retriesInWindow: retries,
       refused: this.refusedTotal,
     };
   }
 
   private capacity(): number {
     const o = this.options;
-    return o.minRetriesPerSecond * this.buckets + (o.percentOfRequests / 100) * sum(this.requests);
+    return (
+      o.minRetriesPerSecond * this.requests.seconds + (o.percentOfRequests / 100) * this.requests.total()
+    );
   }
 
   private balance(): number {
-    return this.capacity() - sum(this.retries);
+    return this.capacity() - this.retries.total();
   }
-
-  /** Expire buckets older than the window; returns the index of the current second's bucket. */
-  private roll(): number {
-    const second = Math.floor(this.nowMs() / 1000);
-    if (this.second === Number.NEGATIVE_INFINITY) this.second = second;
-    else if (second > this.second) {
-      const steps = Math.min(this.buckets, second - this.second);
-      for (let s = 1; s <= steps; s++) {
-        const i = mod(this.second + s, this.buckets);
-        this.requests[i] = 0;
-        this.retries[i] = 0;
-      }
-      this.second = second;
-    }
-    return mod(this.second, this.buckets);
-  }
-}
-
-function sum(xs: readonly number[]): number {
-  let n = 0;
-  for (let i = 0; i < xs.length; i++) n += xs[i]!;
-  return n;
-}
-
-function mod(a: number, n: number): number {
-  return ((a % n) + n) % n;
 }

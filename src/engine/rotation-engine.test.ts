@@ -243,7 +243,7 @@ describe('consecutive failures and the breaker', () => {
     const { engine, clock, events } = setup();
     const t0 = clock.now();
     failTimes(engine, A, 5);
-    const openUntil = t0 + 30_000;
+    const openUntil = t0 + 20_000; // breaker.openBaseMs, no jitter in this setup
     expect(engine.metrics().models[0]?.breakerOpenUntilMs).toBe(openUntil);
     await clock.advanceTo(openUntil - 1);
     expect(take(engine).model).toBe(B);
@@ -268,16 +268,18 @@ describe('consecutive failures and the breaker', () => {
     expect(take(engine).model).toBe(A);
   });
 
-  it('a probe success closes the breaker; a probe failure re-opens it for longer', async () => {
+  it('a probe success closes the breaker; a failed probe of a young outage re-opens it for the same 20 s', async () => {
+    // Not "30 s × times opened" any more: a failed probe early in an outage must not push the next
+    // one further out, or a 45 s outage would keep traffic away for a minute and a half.
     const { engine, clock, events } = setup({ slowStart: { enabled: false } });
     failTimes(engine, A, 5);
-    await clock.advance(30_000);
+    await clock.advance(20_000);
     take(engine).fail(serverError);
     let m = engine.metrics().models[0]!;
     expect(m.breakerState).toBe('open');
     expect(m.timesOpened).toBe(2);
-    expect(m.breakerOpenUntilMs).toBe(clock.now() + 60_000);
-    await clock.advance(60_000);
+    expect(m.breakerOpenUntilMs).toBe(clock.now() + 20_000);
+    await clock.advance(20_000);
     take(engine).succeed({ latencyMs: 100 });
     m = engine.metrics().models[0]!;
     expect(m.breakerState).toBe('closed');
@@ -285,10 +287,13 @@ describe('consecutive failures and the breaker', () => {
     expect(events.filter((e) => e.type === 'breaker_closed')).toHaveLength(1);
   });
 
-  it('the open time grows per re-opening and is capped', async () => {
-    const { engine, clock } = setup({ breaker: { openBaseMs: 100_000, maxOpenMs: 250_000 } });
+  it('the open time stays at the base while the outage is young, then doubles per failed probe, capped', async () => {
+    const { engine, clock } = setup({
+      breaker: { openBaseMs: 100_000, maxOpenMs: 250_000, fastProbeForMs: 500_000 },
+    });
     failTimes(engine, A, 5);
-    for (const expected of [200_000, 250_000, 250_000]) {
+    // Probes fail at outage ages 300 s (young), 600 s and 900 s (past 500 s: 2 × 100 s, then the cap).
+    for (const expected of [100_000, 200_000, 250_000]) {
       await clock.advance(300_000);
       take(engine).fail(serverError);
       expect(engine.metrics().models[0]?.breakerOpenUntilMs).toBe(clock.now() + expected);

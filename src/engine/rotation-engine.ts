@@ -8,6 +8,7 @@
  */
 import type { SkipReason } from '../errors.js';
 import {
+  dayStartMs,
   isFreeModelId,
   localQuotaBlock,
   newAccountState,
@@ -33,6 +34,7 @@ import { type Failure, isTransientModelFault } from './failure.js';
 import { accountSnapshot, type MetricsSnapshot, modelSnapshot } from './metrics-snapshot.js';
 import { freshHealth, type ModelEntry, newModelEntry } from './model-entry.js';
 import { isLongQuotaWindow, PacedAccounts, type PacedCharge, windowWords } from './paced-accounts.js';
+import { mayProbe, nominalOpenMs, probeBudgetPerDay, scaledOpenMs } from './probe-schedule.js';
 import type { PacedLimit, QuotaReport } from './provider-quota.js';
 import { type Random, systemRandom } from './random.js';
 import { SampleWindow } from './sample-window.js';
@@ -163,16 +165,41 @@ export class RotationEngine {
     return this.models.get(model)?.latencies.percentile(50);
   }
 
+  /**
+   * Share of the account's free-model quota left now, 0..1: the tighter of the minute and the day
+   * window (1 where no limit is known). Hedges, which cost quota, are not sent to a nearly spent account.
+   */
+  freeQuotaLeft(account: string): number {
+    const a = this.account(account);
+    rollWindows(a, this.clock.now());
+    if (a.blocked) return 0;
+    const limits = this.quotaLimits(a);
+    const left = (used: number, limit: number | undefined) =>
+      limit === undefined || limit <= 0 ? 1 : Math.max(0, limit - used) / limit;
+    return Math.min(left(a.minute.count, limits.perMinute), left(a.day.count, limits.perDay));
+  }
+
+  /** Time-to-first-token samples of the model: added since start (cheap; a cache key) and kept now. */
+  ttftSamples(model: string): { added: number; kept: number } {
+    const w = this.entry(model).ttfts;
+    return { added: w.added, kept: w.size };
+  }
+
+  /** A percentile of the model's recent times to first token, ms (sorts the window: cache it). */
+  ttftPercentile(model: string, p: number): number | undefined {
+    return this.entry(model).ttfts.percentile(p);
+  }
+
   profile(model: string): Readonly<ModelProfile> {
     return this.entry(model).profile;
   }
 
-  /** Known models: the rotation order first, then any other model seen. */
   /** Whether the engine has seen `model` (in the rotation, described, or tried). */
   hasModel(model: string): boolean {
     return this.models.has(model);
   }
 
+  /** Known models: the rotation order first, then any other model seen. */
   knownModels(): string[] {
     const seen = new Set(this.order);
     return [...this.order, ...[...this.models.keys()].filter((id) => !seen.has(id))];
@@ -273,7 +300,9 @@ export class RotationEngine {
   resetHealth(model: string): void {
     const e = this.entry(model);
     const wasOpen = e.health.breaker.state !== 'closed';
-    e.health = { ...freshHealth(), timesOpened: 0 };
+    const probes = e.health.probes;
+    // The day's probes were spent whatever the operator thinks of the model now: the budget keeps them.
+    e.health = { ...freshHealth(), timesOpened: 0, ...(probes ? { probes } : {}) };
     if (wasOpen) this.emit({ type: 'breaker_closed', atMs: this.clock.now(), model });
     this.afterChange();
   }
@@ -324,6 +353,7 @@ export class RotationEngine {
           if (fact.untilMs <= now || (h.breaker.state === 'open' && h.breaker.untilMs >= fact.untilMs)) break;
           h.timesOpened = Math.max(h.timesOpened, fact.timesOpened);
           h.breaker = { state: 'open', openedAtMs: now, untilMs: fact.untilMs };
+          this.mergeRemoteSchedule(e, fact, now);
           e.epoch++;
           delete h.slowStartLimit;
           this.nextWakeMs = Math.min(this.nextWakeMs, fact.untilMs);
@@ -334,6 +364,7 @@ export class RotationEngine {
             untilMs: fact.untilMs,
             timesOpened: h.timesOpened,
             reason: 'opened by another replica',
+            ...this.scheduleFacts(e),
           });
           break;
         }
@@ -395,6 +426,7 @@ export class RotationEngine {
       return modelSnapshot(
         e,
         this.capabilityGap(e, undefined) ?? this.healthGap(e, now) ?? this.admissionGap(e),
+        this.probesToday(e, now),
       );
     });
     const breakerStatus: Record<string, 'closed' | 'open' | 'half_open'> = {};
@@ -426,7 +458,7 @@ export class RotationEngine {
           const limits = this.paced.has(id)
             ? { perMinute: undefined, perDay: undefined }
             : this.quotaLimits(a);
-          return accountSnapshot(id, a, limits, now);
+          return { ...accountSnapshot(id, a, limits, now), probes: this.probeBudget(id, now) };
         }),
         quotas: this.paced.snapshot(now, (id) => this.upstreamIdOf(this.entry(id))),
       },
@@ -638,7 +670,101 @@ export class RotationEngine {
         detail: 'circuit breaker open',
       };
     }
+    if (h.breaker.state === 'half_open') return this.probeBudgetGap(e, now);
     return undefined;
+  }
+
+  /**
+   * A half-open `:free` model whose probe the account's daily budget cannot pay for (spent, or what
+   * is left is kept for models above it in the rotation): skipped until the budget renews at 00:00 UTC.
+   */
+  private probeBudgetGap(e: ModelEntry, now: number): SkipReason | undefined {
+    // With every probe slot taken, the model is busy (`admissionGap`), not waiting for the budget.
+    const slots = this.options.breaker.halfOpenMaxProbes;
+    if (!this.isFree(e) || e.probesInFlight >= slots) return undefined;
+    const accountId = this.accountOf(e);
+    const { spent, budget } = this.probeBudget(accountId, now);
+    const rank = this.order.indexOf(e.id);
+    if (mayProbe(budget, spent, rank < 0 ? this.order.length : rank)) return undefined;
+    return {
+      model: e.id,
+      reason: 'probe_budget_spent',
+      untilMs: nextUtcMidnightMs(now),
+      detail:
+        spent >= budget
+          ? `${accountId}: ${spent} of ${budget} recovery probes spent today (${Math.round(this.options.breaker.probeQuotaShare * 100)} % of the daily free quota)`
+          : `${accountId}: ${budget - spent} of ${budget} recovery probes left today, kept for models above this one`,
+    };
+  }
+
+  /** The account's probe budget for the UTC day of `now`, and the probes its `:free` models spent. */
+  private probeBudget(accountId: string, now: number): { spent: number; budget: number } {
+    const day = dayStartMs(now);
+    let spent = 0;
+    for (const m of this.models.values()) {
+      const p = m.health.probes;
+      if (p && p.dayStartMs === day && this.isFree(m) && this.accountOf(m) === accountId) spent += p.count;
+    }
+    const a = this.account(accountId);
+    const sentToday = a.day.startMs === day ? a.day.count : 0;
+    const budget = probeBudgetPerDay(this.options.breaker, this.quotaLimits(a).perDay, sentToday);
+    return { spent, budget };
+  }
+
+  /** Count a probe admitted now (or take one back: `delta` −1 for a withdrawn one). */
+  private countProbe(e: ModelEntry, now: number, delta: 1 | -1): void {
+    const day = dayStartMs(now);
+    const p = e.health.probes;
+    const count = Math.max(0, (p && p.dayStartMs === day ? p.count : 0) + delta);
+    e.health.probes = { dayStartMs: day, count };
+    if (delta < 0 || !this.isFree(e)) return;
+    const accountId = this.accountOf(e);
+    const { spent, budget } = this.probeBudget(accountId, now);
+    if (spent === budget)
+      this.emit({
+        type: 'probe_budget_spent',
+        atMs: now,
+        account: accountId,
+        spent,
+        budget,
+        untilMs: nextUtcMidnightMs(now),
+      });
+  }
+
+  /** Probes of `e` today (0 when none or counted on another day). */
+  private probesToday(e: ModelEntry, now: number): number {
+    const p = e.health.probes;
+    return p && p.dayStartMs === dayStartMs(now) ? p.count : 0;
+  }
+
+  /** What another replica needs of this model's schedule: when its outage began, its probes today. */
+  private scheduleFacts(e: ModelEntry): {
+    outageSinceMs?: number;
+    probes?: { dayStartMs: number; count: number };
+  } {
+    const h = e.health;
+    return {
+      ...(h.outage ? { outageSinceMs: h.outage.sinceMs } : {}),
+      ...(h.probes ? { probes: { ...h.probes } } : {}),
+    };
+  }
+
+  /** Follow another replica's schedule: the earlier outage start, the higher probe count of the same day. */
+  private mergeRemoteSchedule(
+    e: ModelEntry,
+    fact: Extract<ExternalFact, { type: 'breaker_open' }>,
+    now: number,
+  ): void {
+    const h = e.health;
+    if (fact.outageSinceMs !== undefined && fact.outageSinceMs <= now) {
+      if (!h.outage) h.outage = { sinceMs: fact.outageSinceMs, lastOpenMs: this.options.breaker.openBaseMs };
+      else h.outage.sinceMs = Math.min(h.outage.sinceMs, fact.outageSinceMs);
+    }
+    const remote = fact.probes;
+    if (remote && remote.dayStartMs === dayStartMs(now)) {
+      const local = this.probesToday(e, now);
+      if (remote.count > local) h.probes = { dayStartMs: remote.dayStartMs, count: remote.count };
+    }
   }
 
   /** Unavailability that finishing attempts will cure: probe slots and the slow-start ramp. */
@@ -659,7 +785,10 @@ export class RotationEngine {
   private admit(e: ModelEntry, now: number, needs?: RequestNeeds): Lease {
     const isProbe = e.health.breaker.state === 'half_open';
     e.inFlight++;
-    if (isProbe) e.probesInFlight++;
+    if (isProbe) {
+      e.probesInFlight++;
+      this.countProbe(e, now, 1);
+    }
     const accountId = this.accountOf(e);
     const paced: PacedCharge | undefined = this.paced.charge(
       accountId,
@@ -713,6 +842,7 @@ export class RotationEngine {
       withdraw: () => {
         if (!settle()) return;
         paced?.refund(this.clock.now());
+        if (isProbe) this.countProbe(e, this.clock.now(), -1); // never sent: no probe spent
         if (!counted || !countedIn) return;
         // Only from the windows it was counted in (they may have rolled since).
         if (counted.minute.startMs === countedIn.minute)
@@ -862,12 +992,12 @@ export class RotationEngine {
     const reason = `${h.consecutiveFailures} consecutive failures (last: ${failure.kind})`;
     if (h.breaker.state === 'half_open') {
       if (isProbe || e.probesInFlight === 0)
-        this.openBreaker(e, now, `recovery probe failed: ${failure.kind}`);
+        this.openBreaker(e, now, `recovery probe failed: ${failure.kind}`, failure.kind);
       return;
     }
     if (h.breaker.state === 'open') return;
     if (h.consecutiveFailures >= this.options.circuitBreakerThreshold) {
-      this.openBreaker(e, now, reason);
+      this.openBreaker(e, now, reason, failure.kind);
     } else if (h.consecutiveFailures >= this.options.maxConsecutiveFailures) {
       const step = h.consecutiveFailures - this.options.maxConsecutiveFailures;
       this.setCooldown(
@@ -932,14 +1062,24 @@ export class RotationEngine {
     this.emit({ type: 'cooldown_started', atMs: this.clock.now(), model: e.id, untilMs, reason, detail });
   }
 
-  private openBreaker(e: ModelEntry, now: number, reason: string): void {
+  /**
+   * Open (or re-open) the breaker for the probe schedule's next open time: short while the outage
+   * is young, doubling after, longer for a silent model (see `probe-schedule.ts`).
+   */
+  private openBreaker(e: ModelEntry, now: number, reason: string, kind: Failure['kind']): void {
     const h = e.health;
     const b = this.options.breaker;
-    if (h.lastClosedAtMs !== undefined && now - h.lastClosedAtMs >= b.forgetAfterMs) h.timesOpened = 0;
+    if (h.lastClosedAtMs !== undefined && now - h.lastClosedAtMs >= b.forgetAfterMs) {
+      h.timesOpened = 0;
+      delete h.outage;
+    }
+    if (h.timesOpened === 0 || !h.outage) h.outage = { sinceMs: now, lastOpenMs: b.openBaseMs };
     h.timesOpened++;
-    const nominal = Math.min(b.maxOpenMs, b.openBaseMs * h.timesOpened);
+    const nominal = nominalOpenMs(b, h.outage, now);
+    h.outage.lastOpenMs = nominal;
+    const scaled = scaledOpenMs(b, nominal, kind);
     const r = this.options.retry;
-    const jittered = r.jitter ? nominal * (1 + r.jitterRatio * (2 * this.random() - 1)) : nominal;
+    const jittered = r.jitter ? scaled * (1 + r.jitterRatio * (2 * this.random() - 1)) : scaled;
     const untilMs = now + Math.round(Math.min(b.maxOpenMs, jittered));
     h.breaker = { state: 'open', openedAtMs: now, untilMs };
     e.epoch++;
@@ -952,6 +1092,7 @@ export class RotationEngine {
       untilMs,
       timesOpened: h.timesOpened,
       reason,
+      ...this.scheduleFacts(e),
     });
   }
 

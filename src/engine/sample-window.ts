@@ -5,6 +5,7 @@
 export class SampleWindow {
   private values: number[];
   private next: number;
+  private addedTotal = 0;
 
   constructor(
     readonly capacity: number,
@@ -15,9 +16,15 @@ export class SampleWindow {
   }
 
   add(value: number): void {
+    this.addedTotal++;
     if (this.values.length < this.capacity) this.values.push(value);
     else this.values[this.next] = value;
     this.next = (this.next + 1) % this.capacity;
+  }
+
+  /** Samples added since this window was made (runtime only): tells a cache that the window moved. */
+  get added(): number {
+    return this.addedTotal;
   }
 
   get size(): number {

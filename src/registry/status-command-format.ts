@@ -21,6 +21,8 @@ const modelSchema = z.looseObject({
   cooldownDetail: z.string().nullable(),
   inFlight: z.number(),
   slowStartLimit: nullableNumber.optional(),
+  /** Absent from gateways that predate hedging. */
+  hedgeDelayMs: nullableNumber.optional(),
   retired: z.looseObject({ atMs: z.number(), reason: z.string() }).nullable(),
   available: z.boolean(),
   unavailableReason: z
@@ -73,6 +75,10 @@ export const gatewayStatusSchema = z.looseObject({
     accounts: z.array(accountSchema),
   }),
   models: z.array(modelSchema),
+  /** Hedged first token; absent from gateways that predate it. */
+  hedging: z
+    .looseObject({ enabled: z.boolean(), started: z.number(), won: z.number(), wasted: z.number() })
+    .optional(),
   /** Whether reconciliation is on at all; absent from gateways that predate it. */
   reconcileEnabled: z.boolean().optional(),
   /** Added by the reconciler; absent from gateways that predate it, null before its first run. */
@@ -126,7 +132,7 @@ export function formatStatus(status: GatewayStatus, options: StatusFormatOptions
   const hidden = status.models.length - rows.length;
   lines.push(
     paint(
-      `* = current model. SUCCESS over recent requests; P50/P95 total latency.` +
+      `* = current model. SUCCESS over recent requests; P50/P95 total latency; HEDGE AT: no content by then, the request is hedged.` +
         (hidden > 0 ? ` ${hidden} other known model(s) not in the rotation and unused are not shown.` : ''),
       'dim',
       options.colour,
@@ -163,6 +169,14 @@ function headerLines(
     `requests ${r.total} · success ${percent(r.successRate)} · first try ${percent(r.firstTrySuccessRate)}` +
       (r.meanAttempts !== undefined && r.total > 0 ? ` · ${r.meanAttempts.toFixed(2)} attempts/request` : ''),
   );
+
+  const h = status.hedging;
+  if (h)
+    lines.push(
+      h.enabled
+        ? `hedging: ${plural(h.started, 'hedge')} started · ${h.won} won · ${h.wasted} wasted`
+        : 'hedging: off',
+    );
 
   for (const account of system.accounts) {
     const minute = `${account.minuteUsed}${account.minuteLimit === null ? '' : `/${account.minuteLimit}`} this minute (reset ${clock(account.minuteResetAtMs)})`;
@@ -273,7 +287,16 @@ export function describeState(
     const until = m.breakerOpenUntilMs === null ? '' : ` until ${clock(m.breakerOpenUntilMs)}`;
     return { state: 'open', text: `open${until}` };
   }
-  if (m.breakerState === 'half_open') return { state: 'half-open', text: 'half-open' };
+  if (m.breakerState === 'half_open') {
+    // The account's daily probe budget is spent: say so, or the model looks merely idle.
+    const reason = m.unavailableReason;
+    if (reason?.reason === 'probe_budget_spent' && reason.untilMs !== undefined)
+      return {
+        state: 'half-open',
+        text: `half-open, no probe until ${clock(reason.untilMs)} (probe budget)`,
+      };
+    return { state: 'half-open', text: 'half-open' };
+  }
   if (m.cooldownUntilMs !== null && m.cooldownUntilMs > nowMs) {
     const why = m.cooldownDetail ?? m.cooldownReason;
     return { state: 'cooling', text: `cooling until ${clock(m.cooldownUntilMs)}${why ? ` (${why})` : ''}` };
@@ -304,6 +327,7 @@ function statusColumns(): Column<Row>[] {
     },
     { header: 'P50', value: (row) => ms(row.status.latencyP50Ms), align: 'right' },
     { header: 'P95', value: (row) => ms(row.status.latencyP95Ms), align: 'right' },
+    { header: 'HEDGE AT', value: (row) => ms(row.status.hedgeDelayMs ?? null), align: 'right' },
     { header: 'REQUESTS', value: (row) => String(row.status.totalRequests), align: 'right' },
     { header: 'IN-FLIGHT', value: (row) => String(row.status.inFlight), align: 'right' },
   ];

@@ -53,7 +53,7 @@ describe('rotor status', () => {
 
     const io = captureIo();
     expect(await runStatus({ url: gw.url, clockTime }, io)).toBe(0);
-    const [header, current, requests, quota, reconcile, blank, table, ...rest] = io.out
+    const [header, current, requests, hedging, quota, reconcile, blank, table, ...rest] = io.out
       .join('\n')
       .split('\n');
     expect(header).toMatch(
@@ -65,21 +65,24 @@ describe('rotor status', () => {
       'current cognitivecomputations/dolphin-mistral-24b-venice-edition:free (#2 of 12) · 1 rotation · 0 resets to primary',
     );
     expect(requests).toBe('requests 3 · success 100 % · first try 66.7 % · 1.33 attempts/request');
+    expect(hedging).toBe('hedging: 0 hedges started · 0 won · 0 wasted');
     expect(quota).toMatch(
       /^quota openrouter: \d+\/20 this minute \(reset \d\d:\d\d:00\), 4(\/\d+)? today \(reset 00:00:00\)$/,
     );
     expect(reconcile).toMatch(/^model list: /);
     expect(blank).toBe('');
-    expect(table).toMatch(/^#\s+MODEL\s+STATE\s+SUCCESS\s+P50\s+P95\s+REQUESTS\s+IN-FLIGHT$/);
+    expect(table).toMatch(/^#\s+MODEL\s+STATE\s+SUCCESS\s+P50\s+P95\s+HEDGE AT\s+REQUESTS\s+IN-FLIGHT$/);
     expect(rest[0]).toMatch(
       new RegExp(
-        `^1\\s+${LLAMA_8B}\\s+cooling until \\d\\d:\\d\\d:\\d\\d \\(rate limited .*\\)\\s+0 %\\s+—\\s+—\\s+1\\s+0$`,
+        `^1\\s+${LLAMA_8B}\\s+cooling until \\d\\d:\\d\\d:\\d\\d \\(rate limited .*\\)\\s+0 %\\s+—\\s+—\\s+(\\d+ ms|\\d+\\.\\d s)\\s+1\\s+0$`,
       ),
     );
     expect(rest[1]).toMatch(
-      /^2\*\s+cognitivecomputations\/dolphin-mistral-24b-venice-edition:free\s+available\s+100 %\s+\d+ ms\s+\d+ ms\s+3\s+0$/,
+      /^2\*\s+cognitivecomputations\/dolphin-mistral-24b-venice-edition:free\s+available\s+100 %\s+\d+ ms\s+\d+ ms\s+(\d+ ms|\d+\.\d s)\s+3\s+0$/,
     );
-    expect(rest[11]).toMatch(/^12\s+deepseek\/deepseek-chat-v3\.1:free\s+available\s+—\s+—\s+—\s+0\s+0$/);
+    expect(rest[11]).toMatch(
+      /^12\s+deepseek\/deepseek-chat-v3\.1:free\s+available\s+—\s+—\s+—\s+(\d+ ms|\d+\.\d s)\s+0\s+0$/,
+    );
     expect(rest[12]).toMatch(/^\* = current model\./);
   });
 
@@ -165,6 +168,18 @@ describe('model state', () => {
       describeState({ ...base, breakerState: 'open', breakerOpenUntilMs: now + 30_000 }, now, clockTime).text,
     ).toBe('open until 12:00:30');
     expect(describeState({ ...base, breakerState: 'half_open' }, now, clockTime).text).toBe('half-open');
+    expect(
+      describeState(
+        {
+          ...base,
+          breakerState: 'half_open',
+          available: false,
+          unavailableReason: { reason: 'probe_budget_spent', untilMs: now + 3_600_000 },
+        },
+        now,
+        clockTime,
+      ).text,
+    ).toBe('half-open, no probe until 13:00:00 (probe budget)');
     expect(
       describeState(
         { ...base, cooldownUntilMs: now + 5_000, cooldownReason: 'consecutive_failures' },

@@ -2,92 +2,41 @@
  * One request's journey: pick a model, call it, classify the outcome, decide, repeat — inside one
  * deadline and one attempt cap, as the rotation contract in docs/design.md lays out.
  *
- * The upstream is always streamed. In `stream` mode the answer is committed when the first content
- * chunk is handed out: before that rotor may fail over freely, after it a failure becomes an
- * in-band error chunk (`finish_reason: "error"`) and the stream ends. In `collect` mode nothing is
- * handed out until an attempt completes, so even a failure mid-answer can fail over.
+ * The upstream is always streamed. Each attempt's *head* (up to its first content chunk) is read
+ * on its own (`LiveAttempt`), so a silent attempt can be *hedged*: after its model's hedge delay
+ * the same request starts on the next available model, and whichever shows content first is
+ * followed; the other is cancelled. In `stream` mode the answer is committed when the winner's
+ * first content chunk is handed out: before that rotor may fail over freely, after it a failure
+ * becomes an in-band error chunk (`finish_reason: "error"`) and the stream ends — or, with
+ * `streaming.continueAfterCut`, the next model is asked to continue the text. In `collect` mode
+ * nothing is handed out until an attempt completes, so even a failure mid-answer can fail over.
  */
 import type { ChatRequest } from '../chat/chat-request-schema.js';
 import type { ChatCompletionChunk } from '../chat/chat-types.js';
 import { forgetRawChunkText } from '../chat/raw-chunk-text.js';
 import { requestNeeds } from '../chat/request-needs.js';
-import type { Clock } from '../engine/clock.js';
+import { startTimer } from '../engine/clock.js';
 import type { Acquisition, Lease, RequestNeeds } from '../engine/engine-types.js';
-import { type Failure, isTransientModelFault } from '../engine/failure.js';
+import type { Failure } from '../engine/failure.js';
 import type { Random } from '../engine/random.js';
-import type { RetryBudget } from '../engine/retry-budget.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
-import {
-  type AttemptRecord,
-  CancelledError,
-  InvalidRequestError,
-  type RotorError,
-  type SkipReason,
-} from '../errors.js';
-import { isBatchedChunkSource } from '../upstream/chat-transport.js';
-import type { ChatTransport, TransportRequest } from '../upstream/upstream-client.js';
+import { InvalidRequestError } from '../errors.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
-import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { AdmissionVerdict, AttemptCoordinator } from './attempt-coordinator.js';
+import { attemptsMade, type ChatRun, cancelled, type LoopMode, sleepOrCancel } from './chat-run.js';
 import { errorForFailure } from './failure-error.js';
-import {
-  deadlineError,
-  earliestRecoveryMs,
-  failedEverywhere,
-  noCandidate,
-  unavailable,
-} from './loop-errors.js';
+import { type HeadResult, LiveAttempt } from './live-attempt.js';
+import type { ChatCallOptions, LoopContext } from './loop-context.js';
+import { deadlineError } from './loop-errors.js';
 import { clampOutput, outputLimit, readContextReport } from './output-limit.js';
+import { PartialAnswer, prefillBody } from './partial-answer.js';
 import { requestOrder } from './request-order.js';
-import type { RotorOptions } from './rotor-options.js';
+import type { RequestState } from './request-state.js';
 import { errorChunk, hasContent } from './stream-chunks.js';
+import { endOfRequest, waitForAvailability } from './wait-or-end.js';
 
-export interface LoopContext {
-  engine: RotationEngine;
-  transport: ChatTransport;
-  clock: Clock;
-  random: Random;
-  options: RotorOptions;
-  budget: RetryBudget;
-  upstreamFor(model: string): UpstreamConfig;
-  /** Admission shared with other gateway replicas; absent for a single gateway (nothing awaited). */
-  coordinator?: AttemptCoordinator | undefined;
-  /** Told a failed attempt's low-level detail, which clients never see (see `RotorDeps`). */
-  onUpstreamDetail?: ((info: { model: string; kind: string; detail: string }) => void) | undefined;
-  /** Pooled providers: the candidates a request names (families, `fast`, `best`). Default: `requestOrder`. */
-  orderFor?: ((request: ChatRequest) => string[]) | undefined;
-  /** Pooled providers: the body as `model`'s provider accepts it (parameters stripped or translated). */
-  prepareBody?: ((model: string, body: Record<string, unknown>) => Record<string, unknown>) | undefined;
-  /** Pooled providers: remember parameters `model`'s provider rejected; true if a resend without them may work. */
-  learnRejectedParams?: ((model: string, params: readonly string[]) => boolean) | undefined;
-  /** Pooled providers: the transport hooks of one attempt (the model's upstream id, classification, quota headers, usage). */
-  transportExtras?: ((lease: Lease) => Partial<TransportRequest> | undefined) | undefined;
-}
-
-export interface ChatCallOptions {
-  /** Aborts the request: the upstream call and any pending wait. No attempts follow. */
-  signal?: AbortSignal;
-  /** Shortens the configured deadline for this request, ms. */
-  deadlineMs?: number;
-}
-
-/** What a request did, readable while it runs and after. */
-export class ChatRun {
-  readonly attempts: AttemptRecord[] = [];
-  /** The model that answered (set when the answer is committed or completed). */
-  model: string | undefined;
-  /** Total time spent waiting for availability, ms. */
-  waitedMs = 0;
-}
-
-export type LoopMode = 'stream' | 'collect';
-
-/** Attempts that ended with a verdict on the model (a cancelled one has none): what the cap counts. */
-export function attemptsMade(attempts: readonly AttemptRecord[]): number {
-  let n = 0;
-  for (let i = 0; i < attempts.length; i++) if (attempts[i]!.outcome !== 'cancelled') n++;
-  return n;
-}
+export { attemptsMade, ChatRun, type LoopMode } from './chat-run.js';
+export type { ChatCallOptions, LoopContext } from './loop-context.js';
 
 const ROTOR_FIELDS = new Set(['model', 'models', 'stream', 'stream_options']);
 
@@ -118,72 +67,59 @@ export async function* runChatBatches(
   mode: LoopMode,
 ): AsyncGenerator<ChatCompletionChunk[], void, undefined> {
   const { engine, clock, options } = ctx;
-  const signal = call.signal;
   const startedMs = clock.now();
   const deadlineMs = Math.min(call.deadlineMs ?? options.deadlineMs, options.deadlineMs);
-  const deadlineAt = startedMs + deadlineMs;
   const order = ctx.orderFor ? ctx.orderFor(request) : requestOrder(request, engine.rotationOrder);
   if (order.length === 0)
     throw new InvalidRequestError('No models to try: the rotation is empty', { param: 'model' });
-  const needs = engineNeeds(request);
-  const body = upstreamBody(request);
-  const maxAttempts = options.engine.retry.maxRetries + 1;
-  /** Models this request will not try again. */
-  const exclude = new Set<string>();
-  /** Excluded for a rate limit: they come back, for this request, once their cooldown is over. */
-  const rateLimitedHere = new Set<string>();
-  const retriedSameModel = new Set<string>();
-  /** Models sent the request again after their context-length answer taught rotor their limit. */
-  const resentClamped = new Set<string>();
-  /** Models sent the request again without the parameters their provider rejected. */
-  const resentStripped = new Set<string>();
-  const failuresSeen = { rateLimit: 0, other: 0 };
+  const s: RequestState = {
+    order,
+    needs: engineNeeds(request),
+    body: upstreamBody(request),
+    mode,
+    signal: call.signal,
+    deadlineAt: startedMs + deadlineMs,
+    deadlineMs,
+    maxAttempts: options.engine.retry.maxRetries + 1,
+    exclude: new Set(),
+    rateLimitedHere: new Set(),
+    retriedSameModel: new Set(),
+    resentClamped: new Set(),
+    resentStripped: new Set(),
+    failuresSeen: { rateLimit: 0, other: 0 },
+    retryFirst: undefined,
+    resend: false,
+    lastFailure: undefined,
+    terminal: undefined,
+    deferred: undefined,
+    hedgesLeft: options.hedging.enabled ? options.hedging.maxPerRequest : 0,
+  };
   ctx.budget.deposit();
-  let retryFirst: string | undefined;
-  let lastFailure: Failure | undefined;
-  let terminal: RotorError | undefined;
   let succeeded = false;
   // Models whose half-open probe another replica holds: left out until the next wait or attempt.
   let probeHeldElsewhere: Set<string> | undefined;
 
   try {
     for (;;) {
-      throwIfAborted(signal, run);
-      if (clock.now() >= deadlineAt) throw deadlineError(run.attempts, deadlineMs, lastFailure);
-      const made = attemptsMade(run.attempts);
-      if (made >= maxAttempts)
-        throw endOfRequest(
-          ctx,
-          order,
-          needs,
-          run,
-          { lastFailure, terminal, failuresSeen, deadlineMs },
-          `the attempt cap (${maxAttempts}) was reached`,
-        );
+      if (s.signal?.aborted) throw cancelled(run);
+      if (clock.now() >= s.deadlineAt) throw deadlineError(run.attempts, deadlineMs, s.lastFailure);
+      if (attemptsMade(run.attempts) >= s.maxAttempts)
+        throw endOfRequest(ctx, run, s, `the attempt cap (${s.maxAttempts}) was reached`);
 
-      const candidates = retryFirst ? [retryFirst, ...order.filter((m) => m !== retryFirst)] : order;
-      retryFirst = undefined;
+      const first = s.retryFirst;
+      const candidates = first ? [first, ...order.filter((m) => m !== first)] : order;
+      s.retryFirst = undefined;
+      s.resend = false;
       const held = probeHeldElsewhere;
       const acquired = engine.acquire({
         order: candidates,
-        needs,
-        exclude: held ? union(exclude, held) : exclude,
+        needs: s.needs,
+        exclude: held ? union(s.exclude, held) : s.exclude,
       });
       const acquisition = held && !acquired.ok ? probesBusy(acquired, held) : acquired;
       if (!acquisition.ok) {
         probeHeldElsewhere = undefined; // after this wait, they may be free again
-        await waitForAvailability(ctx, acquisition, run, {
-          deadlineAt,
-          deadlineMs,
-          signal,
-          lastFailure,
-          terminal,
-          needs,
-          exclude,
-          rateLimitedHere,
-          order,
-          failuresSeen,
-        });
+        await waitForAvailability(ctx, acquisition, run, s);
         continue;
       }
 
@@ -199,112 +135,35 @@ export async function* runChatBatches(
         }
       }
       probeHeldElsewhere = undefined;
-      const limit = outputLimit(engine.profile(lease.model), needs.promptTokens ?? 0);
-      const clamped = clampOutput(body, limit);
-      const outcome = yield* attempt(ctx, lease, ctx.prepareBody?.(lease.model, clamped) ?? clamped, run, {
-        deadlineAt,
-        deadlineMs,
-        signal,
-        mode,
-      });
-      if (outcome.ok) {
-        succeeded = true;
-        return;
-      }
-      const failure = outcome.failure;
-      lastFailure = failure;
-      if (outcome.committed) return; // the in-band error chunk has been handed out
-      let resend = false;
-
-      if (failure.kind === 'rate_limit') failuresSeen.rateLimit++;
-      else failuresSeen.other++;
-      // One same-model retry for a first transient error — a retry, so the budget may refuse it;
-      // then the request fails over instead (failover never asks the budget).
-      const sameModelRetryOrExclude = (): void => {
-        if (retriedSameModel.has(lease.model) || !ctx.budget.tryRetry()) exclude.add(lease.model);
-        else {
-          retriedSameModel.add(lease.model);
-          retryFirst = lease.model;
+      const winner = await raceForContent(ctx, s, run, startAttempt(ctx, s, lease, s.body));
+      if (winner) {
+        const partial =
+          options.streaming.continueAfterCut && mode === 'stream' ? new PartialAnswer() : undefined;
+        const outcome = yield* follow(ctx, s, run, winner, undefined, partial);
+        if (outcome.ok) {
+          succeeded = true;
+          return;
         }
-      };
-      switch (failure.kind) {
-        case 'request_error':
-          throw errorForFailure(failure, run.attempts, clock.now());
-        case 'auth':
-        case 'credits':
-          // No model of this account will work; other upstreams might.
-          terminal = errorForFailure(failure, run.attempts, clock.now());
-          for (const id of order) if (accountOf(ctx, id) === lease.account) exclude.add(id);
-          break;
-        case 'rate_limit':
-        case 'overloaded':
-          if (failure.kind === 'overloaded' || (failure.kind === 'rate_limit' && failure.scope === 'model')) {
-            exclude.add(lease.model);
-            rateLimitedHere.add(lease.model);
+        if (outcome.committed) {
+          // The answer has started: continue it elsewhere if allowed, else end with the in-band error.
+          let failure = outcome.failure;
+          if (!outcome.deadline && partial?.continuable) {
+            const left = yield* continueCut(ctx, s, run, winner, partial);
+            if (left === undefined) {
+              succeeded = true;
+              return;
+            }
+            if (left !== 'not_continued') failure = left;
           }
-          // Account-wide: the engine now blocks the account (a pooled provider's: that provider
-          // only); the next acquire moves on to another provider, or decides wait or fail.
-          break;
-        case 'unsupported':
-          // A parameter this provider rejects: resend once without it (and never send it there again).
-          if (
-            failure.providerKind === 'bad_param' &&
-            failure.params &&
-            !resentStripped.has(lease.model) &&
-            ctx.learnRejectedParams?.(lease.model, failure.params)
-          ) {
-            resentStripped.add(lease.model);
-            retryFirst = lease.model;
-            resend = true;
-            break;
-          }
-          if (failure.providerKind !== 'bad_param') learnIncapability(engine, lease.model, failure, needs);
-          exclude.add(lease.model);
-          break;
-        case 'model_not_found':
-          exclude.add(lease.model);
-          break;
-        case 'context_length': {
-          // Larger than this provider's whole budget (a 413): never retried there; the engine now
-          // skips it for requests this large, so the request goes to a provider with a bigger one.
-          if (failure.providerKind === 'request_too_large') {
-            exclude.add(lease.model);
-            break;
-          }
-          // Learn what the answer says; send again, clamped, if the prompt itself fits this model;
-          // else move on — only to models with a larger window.
-          const report = readContextReport(failure.message);
-          if (report.contextLength !== undefined)
-            engine.upsertProfile({ id: lease.model, contextLength: report.contextLength });
-          const input = report.inputTokens;
-          if (input !== undefined) needs.promptTokens = Math.max(needs.promptTokens ?? 0, input);
-          const fits =
-            report.contextLength !== undefined && input !== undefined && input < report.contextLength;
-          if (fits && !resentClamped.has(lease.model)) {
-            resentClamped.add(lease.model);
-            retryFirst = lease.model;
-            resend = true;
-          } else {
-            exclude.add(lease.model);
-            if (input === undefined && report.contextLength !== undefined)
-              needs.promptTokens = Math.max(needs.promptTokens ?? 0, report.contextLength + 1);
-          }
-          break;
+          yield [endChunk(ctx, s, run, winner, failure, outcome.deadline)];
+          return;
         }
-        case 'timeout':
-          if (failure.phase === 'connect' || failure.phase === 'first_token') {
-            exclude.add(lease.model); // a silent model is failed over, not retried
-            break;
-          }
-          sameModelRetryOrExclude();
-          break;
-        default:
-          sameModelRetryOrExclude();
+        decide(ctx, s, run, winner.lease, outcome.failure, false);
       }
-      if (retryFirst !== undefined && !resend) {
+      if (s.retryFirst !== undefined && !s.resend) {
         const delay = jittered(options.sameModelRetryDelayMs, ctx.random);
-        if (clock.now() + delay >= deadlineAt) throw deadlineError(run.attempts, deadlineMs, lastFailure);
-        await sleep(clock, delay, signal, run);
+        if (clock.now() + delay >= s.deadlineAt) throw deadlineError(run.attempts, deadlineMs, s.lastFailure);
+        await sleepOrCancel(clock, delay, s.signal, run);
       }
     }
   } finally {
@@ -312,7 +171,449 @@ export async function* runChatBatches(
   }
 }
 
-type AttemptOutcome = { ok: true } | { ok: false; failure: Failure; committed: boolean };
+/** Start an attempt on `lease`, its output clamped to what the model can give. */
+function startAttempt(
+  ctx: LoopContext,
+  s: RequestState,
+  lease: Lease,
+  body: Record<string, unknown>,
+  hedge = false,
+): LiveAttempt {
+  if (!hedge) ctx.hedgeBudget.countAttempt();
+  const limit = outputLimit(ctx.engine.profile(lease.model), s.needs.promptTokens ?? 0);
+  const clamped = clampOutput(body, limit);
+  const live = new LiveAttempt({
+    transport: ctx.transport,
+    clock: ctx.clock,
+    lease,
+    upstream: ctx.upstreamFor(lease.model),
+    body: ctx.prepareBody?.(lease.model, clamped) ?? clamped,
+    timeouts: ctx.options.timeouts,
+    signal: s.signal,
+    deadlineAt: s.deadlineAt,
+    keepRawText: s.mode === 'stream',
+    ownController: hedge,
+    extras: ctx.transportExtras?.(lease), // pooled providers: upstream id, classification, quota headers
+  });
+  live.hedge = hedge;
+  return live;
+}
+
+/**
+ * Wait for the attempt's first content; if it stays silent past its model's hedge delay, start the
+ * same request on the next available model and take whichever shows content first. Failures on
+ * the way are settled and decided as they come; returns the winner, or undefined when every
+ * attempt failed. Losers are cancelled: their leases released (no verdict), recorded `cancelled`.
+ */
+async function raceForContent(
+  ctx: LoopContext,
+  s: RequestState,
+  run: ChatRun,
+  first: LiveAttempt,
+): Promise<LiveAttempt | undefined> {
+  const racing = [first];
+  let winner: LiveAttempt | undefined;
+  // The hedge budget is asked when the timer fires, not now: most attempts never need a hedge,
+  // and one that does may find the share free by then. Refused (or no candidate free), the timer
+  // is armed again after the shortest delay, for as long as the attempt stays silent.
+  // An object, not a variable: the timer's callback changes it behind the compiler's back.
+  const timer: { state: 'off' | 'armed' | 'due' | 'spent' } = { state: 'off' };
+  let wake: (() => void) | undefined;
+  let cancelTimer: (() => void) | undefined;
+  const arm = (delayMs: number): void => {
+    timer.state = 'armed';
+    cancelTimer = startTimer(ctx.clock, delayMs, () => {
+      timer.state = 'due';
+      wake?.();
+    });
+  };
+  if (s.hedgesLeft > 0) arm(ctx.hedgeDelays.delayMs(first.model));
+  try {
+    for (;;) {
+      let settled: { live: LiveAttempt; result: HeadResult } | undefined;
+      if (racing.length === 1 && (timer.state === 'off' || timer.state === 'spent'))
+        settled = { live: racing[0]!, result: await racing[0]!.head };
+      else {
+        // Whichever comes first: a head settling, or the hedge timer.
+        settled = await new Promise<{ live: LiveAttempt; result: HeadResult } | undefined>((resolve) => {
+          wake = () => resolve(undefined);
+          if (timer.state === 'due') resolve(undefined);
+          for (const live of racing) live.head.then((result) => resolve({ live, result }));
+        });
+        wake = undefined;
+        if (settled === undefined) {
+          timer.state = 'spent';
+          const hedge = await startHedge(ctx, s, racing);
+          if (hedge instanceof LiveAttempt) racing.push(hedge);
+          else if (hedge === 'later' && racing.length === 1) arm(ctx.options.hedging.minDelayMs);
+          continue;
+        }
+      }
+      racing.splice(racing.indexOf(settled.live), 1);
+      if (settled.result.kind !== 'error') {
+        winner = settled.live;
+        if (winner.hedge) ctx.hedges.won++;
+        return winner;
+      }
+      if (settled.live.hedge) ctx.hedges.wasted++;
+      const failure = settleFailure(ctx, run, settled.live, settled.result.error);
+      if (failure.deadline) throw deadlineError(run.attempts, s.deadlineMs, undefined);
+      decide(ctx, s, run, settled.live.lease, failure.failure, racing.length > 0);
+      if (racing.length === 0) return undefined;
+    }
+  } finally {
+    cancelTimer?.();
+    for (const loser of racing) {
+      if (loser.hedge) ctx.hedges.wasted++;
+      abandon(ctx, run, loser, winner ? 'another attempt answered first (hedge)' : 'the request ended');
+    }
+  }
+}
+
+/**
+ * Start a hedge for the attempts racing now, if the request, the hedge budget and the candidate's
+ * quota allow: the next available model (not one already racing), admitted like any attempt.
+ */
+async function startHedge(
+  ctx: LoopContext,
+  s: RequestState,
+  racing: readonly LiveAttempt[],
+): Promise<LiveAttempt | 'later' | 'never'> {
+  const { engine, hedgeBudget } = ctx;
+  if (s.hedgesLeft <= 0 || s.signal?.aborted || ctx.clock.now() >= s.deadlineAt) return 'never';
+  // The share, or a free candidate, may come back while the attempt stays silent: ask again later.
+  if (!hedgeBudget.allows()) {
+    hedgeBudget.refuse();
+    return 'later';
+  }
+  const busy = new Set(s.exclude);
+  for (const live of racing) busy.add(live.model);
+  const acquired = engine.acquire({ order: s.order, needs: s.needs, exclude: busy });
+  if (!acquired.ok) return 'later';
+  const lease = acquired.lease;
+  // Hedges cost quota: none onto a free model whose account is nearly spent.
+  if (
+    engine.isFreeModel(lease.model) &&
+    engine.freeQuotaLeft(lease.account) < ctx.options.hedging.minQuotaLeft
+  ) {
+    lease.withdraw();
+    ctx.hedges.skippedForQuota++;
+    return 'never';
+  }
+  hedgeBudget.take();
+  if (ctx.coordinator && !(await coordinate(ctx.coordinator, engine, lease)).ok) return 'never';
+  s.hedgesLeft--;
+  ctx.hedges.started++;
+  return startAttempt(ctx, s, lease, s.body, true);
+}
+
+/** rotor stops an attempt that lost a race: released, no verdict on the model, recorded `cancelled`. */
+function abandon(ctx: LoopContext, run: ChatRun, live: LiveAttempt, why: string): void {
+  live.abandon();
+  live.dispose();
+  live.lease.release();
+  run.attempts.push({
+    model: live.model,
+    outcome: 'cancelled',
+    durationMs: ctx.clock.now() - live.startedMs,
+    status: 499,
+    message: why,
+  });
+}
+
+type FollowOutcome = { ok: true } | { ok: false; failure: Failure; committed: boolean; deadline: boolean };
+
+/**
+ * Hand out the winner's answer: in `stream` mode its held-back chunks and then every batch as it
+ * arrives; in `collect` mode the whole answer once complete. `splice` rewrites a continuation's
+ * chunks into the stream being continued (its id; its own opening chunks dropped). `partial`
+ * records what the client saw, for a continuation.
+ */
+async function* follow(
+  ctx: LoopContext,
+  s: RequestState,
+  run: ChatRun,
+  live: LiveAttempt,
+  splice: { streamId: string | undefined } | undefined,
+  partial: PartialAnswer | undefined,
+): AsyncGenerator<ChatCompletionChunk[], FollowOutcome, undefined> {
+  const { clock } = ctx;
+  // Committed once content has been handed out: a stream whose head ended on content.
+  const committed = s.mode === 'stream' && live.ttftMs !== undefined;
+  let spliced = false;
+  const out = (batch: ChatCompletionChunk[]): ChatCompletionChunk[] => {
+    if (splice) {
+      const kept: ChatCompletionChunk[] = [];
+      for (const chunk of batch) {
+        if (!spliced && isOpening(chunk)) continue; // the continuation's own role-only opening
+        spliced = true;
+        if (splice.streamId !== undefined && chunk.id !== splice.streamId) {
+          chunk.id = splice.streamId;
+          forgetRawChunkText(chunk);
+        }
+        kept.push(chunk);
+      }
+      batch = kept;
+    }
+    if (partial) for (const chunk of batch) partial.observe(chunk);
+    return batch;
+  };
+  try {
+    if (committed) {
+      // Hand out everything held back, then every batch as it arrives.
+      run.model ??= live.pending.find(hasContent)?.model ?? live.model;
+      const batch = out(live.pending);
+      live.pending = [];
+      if (batch.length > 0) yield batch;
+      for (;;) {
+        const next = await live.nextBatch();
+        if (next === null) break;
+        const batch = out(next);
+        if (batch.length > 0) yield batch;
+      }
+    } else if (live.ttftMs !== undefined) {
+      // Collect: read the rest of the answer, hold it all. (A head that ended has nothing left.)
+      for (;;) {
+        const next = await live.nextBatch();
+        if (next === null) break;
+        for (let i = 0; i < next.length; i++) live.pending.push(next[i]!);
+      }
+    }
+    const latencyMs = clock.now() - live.startedMs;
+    live.lease.succeed(live.ttftMs === undefined ? { latencyMs } : { latencyMs, ttftMs: live.ttftMs });
+    run.attempts.push({
+      model: live.model,
+      outcome: 'success',
+      durationMs: latencyMs,
+      ...(live.ttftMs === undefined ? {} : { ttftMs: live.ttftMs }),
+    });
+    run.model ??= live.pending.find((c) => c.model)?.model ?? live.model;
+    const rest = out(live.pending);
+    live.pending = [];
+    if (rest.length > 0) yield rest;
+    return { ok: true };
+  } catch (err) {
+    const settled = settleFailure(ctx, run, live, err);
+    if (settled.deadline && !committed) throw deadlineError(run.attempts, s.deadlineMs, undefined);
+    return { ok: false, failure: settled.failure, committed, deadline: settled.deadline };
+  } finally {
+    await live.stop(); // no-op after a clean end; stops the upstream if the consumer stopped early
+    live.lease.release(); // no-op when already settled
+    live.dispose();
+  }
+}
+
+/** A chunk that only opens a stream: no content, no finish, no usage (e.g. the role-only first chunk). */
+function isOpening(chunk: ChatCompletionChunk): boolean {
+  if (chunk.usage || hasContent(chunk)) return false;
+  for (const c of chunk.choices ?? []) if (c.finish_reason) return false;
+  return true;
+}
+
+/**
+ * Settle a failed attempt. Client-caused endings — a disconnect, a shutdown — are no verdict on the
+ * model: released, recorded `cancelled` (499), and the request is cancelled (thrown). The
+ * request's own deadline likewise (returned with `deadline`, for the caller to end the request).
+ * A bug is thrown as it is. An upstream failure is the model's: `lease.fail`, recorded, returned.
+ */
+function settleFailure(
+  ctx: LoopContext,
+  run: ChatRun,
+  live: LiveAttempt,
+  err: unknown,
+): { failure: Failure; deadline: boolean } {
+  const { clock } = ctx;
+  const lease = live.lease;
+  live.dispose();
+  const record = (outcome: string, extra: { status?: number; message?: string } = {}) =>
+    run.attempts.push({ model: lease.model, outcome, durationMs: clock.now() - live.startedMs, ...extra });
+  if (live.requestAborted) {
+    lease.release();
+    record('cancelled', { status: 499, message: 'the client went away' });
+    throw cancelled(run, err);
+  }
+  if (err instanceof UpstreamFailure && err.failure.kind === 'timeout' && err.failure.phase === 'total') {
+    lease.release();
+    record('cancelled', { status: 499, message: 'the request deadline ran out' });
+    return { failure: err.failure, deadline: true };
+  }
+  if (!(err instanceof UpstreamFailure)) {
+    // A bug, not an upstream verdict: free the slot without blaming the model.
+    lease.release();
+    record('error', { message: 'internal error' });
+    throw err;
+  }
+  const failure = err.failure;
+  lease.fail(failure, { latencyMs: clock.now() - live.startedMs });
+  if (failure.detail !== undefined)
+    ctx.onUpstreamDetail?.({ model: lease.model, kind: failure.kind, detail: failure.detail });
+  record(failure.kind === 'rate_limit' ? `rate_limit:${failure.scope}` : failure.kind, {
+    ...(failure.status === undefined ? {} : { status: failure.status }),
+    message: failure.message,
+  });
+  return { failure, deadline: false };
+}
+
+/**
+ * What the request does after a failed attempt (not yet committed): which models it leaves out,
+ * whether it retries the same one, what it learned. A request error goes back to the client at
+ * once — unless another attempt of the request is still running (a hedge), which may yet answer.
+ */
+function decide(
+  ctx: LoopContext,
+  s: RequestState,
+  run: ChatRun,
+  lease: Lease,
+  failure: Failure,
+  othersRunning: boolean,
+): void {
+  const { engine, clock } = ctx;
+  s.lastFailure = failure;
+  if (failure.kind === 'rate_limit') s.failuresSeen.rateLimit++;
+  else s.failuresSeen.other++;
+  // One same-model retry for a first transient error — a retry, so the budget may refuse it;
+  // then the request fails over instead (failover never asks the budget).
+  const sameModelRetryOrExclude = (): void => {
+    if (s.retriedSameModel.has(lease.model) || !ctx.budget.tryRetry()) s.exclude.add(lease.model);
+    else {
+      s.retriedSameModel.add(lease.model);
+      s.retryFirst = lease.model;
+    }
+  };
+  switch (failure.kind) {
+    case 'request_error': {
+      const error = errorForFailure(failure, run.attempts, clock.now());
+      if (!othersRunning) throw error;
+      s.deferred ??= error;
+      s.exclude.add(lease.model);
+      break;
+    }
+    case 'auth':
+    case 'credits':
+      // No model of this account will work; other upstreams might.
+      s.terminal = errorForFailure(failure, run.attempts, clock.now());
+      for (const id of s.order) if (accountOf(ctx, id) === lease.account) s.exclude.add(id);
+      break;
+    case 'rate_limit':
+    case 'overloaded':
+      if (failure.kind === 'overloaded' || (failure.kind === 'rate_limit' && failure.scope === 'model')) {
+        s.exclude.add(lease.model);
+        s.rateLimitedHere.add(lease.model);
+      }
+      // Account-wide: the engine now blocks the account (a pooled provider's: that provider
+      // only); the next acquire moves on to another provider, or decides wait or fail.
+      break;
+    case 'unsupported':
+      // A parameter this provider rejects: resend once without it (and never send it there again).
+      if (
+        failure.providerKind === 'bad_param' &&
+        failure.params &&
+        !s.resentStripped.has(lease.model) &&
+        ctx.learnRejectedParams?.(lease.model, failure.params)
+      ) {
+        s.resentStripped.add(lease.model);
+        s.retryFirst = lease.model;
+        s.resend = true;
+        break;
+      }
+      if (failure.providerKind !== 'bad_param') learnIncapability(engine, lease.model, failure, s.needs);
+      s.exclude.add(lease.model);
+      break;
+    case 'model_not_found':
+      s.exclude.add(lease.model);
+      break;
+    case 'context_length': {
+      // Larger than this provider's whole budget (a 413): never retried there; the engine now
+      // skips it for requests this large, so the request goes to a provider with a bigger one.
+      if (failure.providerKind === 'request_too_large') {
+        s.exclude.add(lease.model);
+        break;
+      }
+      // Learn what the answer says; send again, clamped, if the prompt itself fits this model;
+      // else move on — only to models with a larger window.
+      const report = readContextReport(failure.message);
+      if (report.contextLength !== undefined)
+        engine.upsertProfile({ id: lease.model, contextLength: report.contextLength });
+      const input = report.inputTokens;
+      if (input !== undefined) s.needs.promptTokens = Math.max(s.needs.promptTokens ?? 0, input);
+      const fits = report.contextLength !== undefined && input !== undefined && input < report.contextLength;
+      if (fits && !s.resentClamped.has(lease.model)) {
+        s.resentClamped.add(lease.model);
+        s.retryFirst = lease.model;
+        s.resend = true;
+      } else {
+        s.exclude.add(lease.model);
+        if (input === undefined && report.contextLength !== undefined)
+          s.needs.promptTokens = Math.max(s.needs.promptTokens ?? 0, report.contextLength + 1);
+      }
+      break;
+    }
+    case 'timeout':
+      if (failure.phase === 'connect' || failure.phase === 'first_token') {
+        s.exclude.add(lease.model); // a silent model is failed over, not retried
+        break;
+      }
+      sameModelRetryOrExclude();
+      break;
+    default:
+      sameModelRetryOrExclude();
+  }
+}
+
+/**
+ * The answer was cut after content reached the client: ask the next available model to continue
+ * the text (assistant prefill) and splice its answer into the same stream. Returns undefined when
+ * the answer was completed; the failure to report when a continuation failed after adding text;
+ * `'not_continued'` when no continuation got that far (the original cut is reported).
+ */
+async function* continueCut(
+  ctx: LoopContext,
+  s: RequestState,
+  run: ChatRun,
+  cut: LiveAttempt,
+  partial: PartialAnswer,
+): AsyncGenerator<ChatCompletionChunk[], Failure | 'not_continued' | undefined, undefined> {
+  const { engine, clock } = ctx;
+  const streamId = cut.streamId;
+  s.exclude.add(cut.model);
+  if (attemptsMade(run.attempts) >= s.maxAttempts || clock.now() >= s.deadlineAt) return 'not_continued';
+  const acquired = engine.acquire({ order: s.order, needs: s.needs, exclude: s.exclude });
+  if (!acquired.ok) return 'not_continued'; // no waiting: the client is mid-answer
+  const lease = acquired.lease;
+  if (ctx.coordinator && !(await coordinate(ctx.coordinator, engine, lease)).ok) return 'not_continued';
+  const live = startAttempt(ctx, s, lease, prefillBody(s.body, partial.text));
+  const head = await live.head;
+  if (head.kind === 'error') {
+    // It rejected the prefill or failed: the client hears the original cut, never this answer.
+    const settled = settleFailure(ctx, run, live, head.error);
+    if (!settled.deadline) s.exclude.add(lease.model);
+    return 'not_continued';
+  }
+  const outcome = yield* follow(ctx, s, run, live, { streamId }, partial);
+  if (outcome.ok) return undefined;
+  return outcome.committed ? outcome.failure : 'not_continued';
+}
+
+/** The in-band error chunk that ends a committed stream. */
+function endChunk(
+  ctx: LoopContext,
+  s: RequestState,
+  run: ChatRun,
+  live: LiveAttempt,
+  failure: Failure,
+  deadline: boolean,
+): ChatCompletionChunk {
+  const now = ctx.clock.now();
+  const reported: Failure = deadline
+    ? {
+        kind: 'timeout',
+        phase: 'total',
+        status: 504,
+        message: deadlineError(run.attempts, s.deadlineMs, undefined).message,
+      }
+    : failure;
+  return errorChunk(reported, run.model ?? live.model, now, live.streamId);
+}
 
 /**
  * Ask the coordinator; on a denial withdraw the lease (no verdict, no quota count), and turn a
@@ -368,258 +669,6 @@ function probesBusy(
   return { ...acquisition, skipped, busy: true };
 }
 
-async function* attempt(
-  ctx: LoopContext,
-  lease: Lease,
-  body: Record<string, unknown>,
-  run: ChatRun,
-  limits: { deadlineAt: number; deadlineMs: number; signal: AbortSignal | undefined; mode: LoopMode },
-): AsyncGenerator<ChatCompletionChunk[], AttemptOutcome, undefined> {
-  const { clock, options } = ctx;
-  const startedMs = clock.now();
-  const pending: ChatCompletionChunk[] = [];
-  let committed = false;
-  let ttftMs: number | undefined;
-  /** The upstream's completion id: an in-band error chunk carries the stream's own id. */
-  let streamId: string | undefined;
-  const record = (outcome: string, extra: Partial<AttemptRecord> = {}) =>
-    run.attempts.push({ model: lease.model, outcome, durationMs: clock.now() - startedMs, ...extra });
-
-  try {
-    const stream = await ctx.transport.openStream({
-      upstream: ctx.upstreamFor(lease.model),
-      model: lease.model,
-      body,
-      // The caller's signal aborts the upstream call; a consumer that stops early stops the stream
-      // through the read loop below (it calls the stream's return()). No per-attempt controller.
-      signal: limits.signal,
-      timeouts: { ...options.timeouts, totalMs: Math.max(1, limits.deadlineAt - clock.now()) },
-      // A collected answer is assembled, never forwarded chunk by chunk: no upstream text to keep.
-      keepRawText: limits.mode === 'stream',
-      ...ctx.transportExtras?.(lease), // pooled providers: upstream id, classification, quota headers
-    });
-    // Read by hand rather than with for-await, to take whole batches when the source offers them;
-    // the for-await contract is kept: leaving early (the consumer stopped) calls the source's return().
-    const batched = isBatchedChunkSource(stream) ? stream : undefined;
-    const iterator = batched ? undefined : stream[Symbol.asyncIterator]();
-    let sourceDone = false;
-    try {
-      for (;;) {
-        let batch: ChatCompletionChunk[] | null;
-        try {
-          if (batched) batch = await batched.nextBatch();
-          else {
-            const r = await iterator!.next();
-            batch = r.done ? null : [r.value];
-          }
-        } catch (err) {
-          sourceDone = true;
-          throw err;
-        }
-        if (batch === null) {
-          sourceDone = true;
-          break;
-        }
-        let out: ChatCompletionChunk[] | undefined;
-        for (let i = 0; i < batch.length; i++) {
-          const chunk = batch[i]!;
-          streamId ??= chunk.id;
-          if (!chunk.model) {
-            chunk.model = lease.model;
-            forgetRawChunkText(chunk);
-          }
-          const content = hasContent(chunk);
-          if (content && ttftMs === undefined) ttftMs = clock.now() - startedMs;
-          if (limits.mode === 'stream' && (committed || content)) {
-            if (!committed) {
-              committed = true;
-              run.model = chunk.model;
-              out = pending.splice(0); // held back until now, delivered first
-            }
-            if (out) out.push(chunk);
-            else out = [chunk];
-          } else pending.push(chunk);
-        }
-        if (out) yield out;
-      }
-    } finally {
-      if (!sourceDone) {
-        await (batched ?? iterator)?.return?.();
-      }
-    }
-    const latencyMs = clock.now() - startedMs;
-    lease.succeed(ttftMs === undefined ? { latencyMs } : { latencyMs, ttftMs });
-    record('success', ttftMs === undefined ? {} : { ttftMs });
-    run.model ??= pending.find((c) => c.model)?.model ?? lease.model;
-    if (pending.length > 0) yield pending;
-    return { ok: true };
-  } catch (err) {
-    // Client-caused endings — a disconnect, a shutdown, the request's own deadline — are no
-    // verdict on the model: the attempt is cancelled (499) and the model's health is untouched.
-    if (limits.signal?.aborted) {
-      lease.release();
-      record('cancelled', { status: 499, message: 'the client went away' });
-      throw new CancelledError('The request was cancelled by the caller', {
-        attempts: run.attempts,
-        cause: err,
-      });
-    }
-    if (err instanceof UpstreamFailure && err.failure.kind === 'timeout' && err.failure.phase === 'total') {
-      lease.release();
-      record('cancelled', { status: 499, message: 'the request deadline ran out' });
-      const error = deadlineError(run.attempts, limits.deadlineMs, undefined);
-      if (!committed) throw error;
-      yield [
-        errorChunk(
-          { kind: 'timeout', phase: 'total', status: 504, message: error.message },
-          run.model ?? lease.model,
-          clock.now(),
-          streamId,
-        ),
-      ];
-      return { ok: false, failure: err.failure, committed };
-    }
-    if (!(err instanceof UpstreamFailure)) {
-      // A bug, not an upstream verdict: free the slot without blaming the model.
-      lease.release();
-      record('error', { message: 'internal error' });
-      throw err;
-    }
-    const failure = err.failure;
-    lease.fail(failure, { latencyMs: clock.now() - startedMs });
-    if (failure.detail !== undefined)
-      ctx.onUpstreamDetail?.({ model: lease.model, kind: failure.kind, detail: failure.detail });
-    record(failure.kind === 'rate_limit' ? `rate_limit:${failure.scope}` : failure.kind, {
-      ...(failure.status === undefined ? {} : { status: failure.status }),
-      message: failure.message,
-    });
-    if (committed) yield [errorChunk(failure, run.model ?? lease.model, clock.now(), streamId)];
-    return { ok: false, failure, committed };
-  } finally {
-    lease.release(); // no-op when already settled; frees the slot if the consumer stopped early
-  }
-}
-
-/**
- * Nothing can take the request now: wait for the earliest recovery if it fits the deadline, the
- * queue limit and — once the request has failed somewhere, when the wait is a retry — the retry
- * budget; else end with the honest error (429 for rate limits, 503 for failures, `Retry-After`).
- * Models this request saw rate-limited count with their cooldowns: after the wait they are
- * candidates again.
- */
-async function waitForAvailability(
-  ctx: LoopContext,
-  acquisition: Extract<Acquisition, { ok: false }>,
-  run: ChatRun,
-  state: {
-    deadlineAt: number;
-    deadlineMs: number;
-    signal: AbortSignal | undefined;
-    lastFailure: Failure | undefined;
-    terminal: RotorError | undefined;
-    needs: RequestNeeds;
-    exclude: Set<string>;
-    rateLimitedHere: Set<string>;
-    order: readonly string[];
-    failuresSeen: { rateLimit: number; other: number };
-  },
-): Promise<void> {
-  const { clock, options, engine } = ctx;
-  const now = clock.now();
-  const skipped = acquisition.skipped.map((s) =>
-    s.reason === 'already_tried' && state.rateLimitedHere.has(s.model)
-      ? (engine.unavailability(s.model, state.needs) ?? s)
-      : s,
-  );
-  const retryAtMs = earliestRecoveryMs(skipped);
-  if (retryAtMs === undefined && !acquisition.busy) {
-    throw endOfRequest(ctx, state.order, state.needs, run, { ...state, skipped }, 'every model was tried');
-  }
-  const polling = acquisition.busy && (retryAtMs === undefined || retryAtMs > now + options.busyPollMs);
-  const waitUntil = polling ? now + options.busyPollMs : (retryAtMs as number);
-  const waitMs = Math.max(0, waitUntil - now);
-  const fitsDeadline = waitUntil < state.deadlineAt;
-  const fitsQueue = run.waitedMs + waitMs <= options.maxQueueWaitMs;
-  if (!fitsDeadline || !fitsQueue) throw unavailable(run.attempts, skipped, waitMs, now, state.deadlineMs);
-  // Polling for a busy probe or slow-start slot is not a retry; waiting to try again after a failure is.
-  if (!polling && attemptsMade(run.attempts) > 0 && !ctx.budget.tryRetry()) {
-    throw unavailable(
-      run.attempts,
-      skipped,
-      waitMs,
-      now,
-      state.deadlineMs,
-      'and the retry budget allows no more waiting now (the rotation as a whole is failing)',
-    );
-  }
-  await sleep(clock, waitMs, state.signal, run);
-  run.waitedMs += waitMs;
-  if (!polling) {
-    for (const m of state.rateLimitedHere) state.exclude.delete(m);
-    state.rateLimitedHere.clear();
-  }
-}
-
-/**
- * The request ends without an answer: the attempt cap is reached, or every candidate has failed
- * for it or is out. What the client hears is what happened — never a bare 502 for rate limits:
- * 429 when rate limits were the cause, 503 when the models are failing (cooling or broken), each
- * with `Retry-After` = the earliest recovery and every model's reason; a request-shaped failure
- * (context, features, auth) as itself.
- */
-function endOfRequest(
-  ctx: LoopContext,
-  order: readonly string[],
-  needs: RequestNeeds,
-  run: ChatRun,
-  state: {
-    lastFailure: Failure | undefined;
-    terminal: RotorError | undefined;
-    failuresSeen: { rateLimit: number; other: number };
-    deadlineMs: number;
-    skipped?: SkipReason[];
-  },
-  why: string,
-): RotorError {
-  const { lastFailure, failuresSeen } = state;
-  const now = ctx.clock.now();
-  const transient =
-    lastFailure === undefined ||
-    lastFailure.kind === 'rate_limit' ||
-    lastFailure.kind === 'overloaded' ||
-    isTransientModelFault(lastFailure);
-  if (state.terminal || !transient || failuresSeen.rateLimit + failuresSeen.other === 0)
-    return noCandidate(run.attempts, state.skipped ?? [], lastFailure, state.terminal, now);
-  const skipped: SkipReason[] = [];
-  for (const m of order) {
-    const gap = ctx.engine.unavailability(m, needs);
-    if (gap) skipped.push(gap);
-  }
-  const retryAtMs = earliestRecoveryMs(skipped);
-  return failedEverywhere(run.attempts, skipped, lastFailure, {
-    byRateLimits: failuresSeen.other === 0,
-    retryAfterMs: retryAtMs === undefined ? 1000 : retryAtMs - now,
-    deadlineMs: state.deadlineMs,
-    why,
-  });
-}
-
-async function sleep(clock: Clock, ms: number, signal: AbortSignal | undefined, run: ChatRun): Promise<void> {
-  try {
-    await clock.sleep(ms, signal);
-  } catch (err) {
-    throw new CancelledError('The request was cancelled by the caller', {
-      attempts: run.attempts,
-      cause: err,
-    });
-  }
-}
-
-function throwIfAborted(signal: AbortSignal | undefined, run: ChatRun): void {
-  if (signal?.aborted)
-    throw new CancelledError('The request was cancelled by the caller', { attempts: run.attempts });
-}
-
 function engineNeeds(request: ChatRequest): RequestNeeds {
   const n = requestNeeds(request);
   return {
@@ -631,16 +680,16 @@ function engineNeeds(request: ChatRequest): RequestNeeds {
   };
 }
 
+/** The answer's ceiling the client asked for (`max_completion_tokens`, else `max_tokens`). */
+function outputCeiling(request: ChatRequest): number | undefined {
+  return request.max_completion_tokens ?? request.max_tokens ?? undefined;
+}
+
 /** The body sent upstream: the client's request minus what rotor decides (model, fallback list, streaming). */
 function upstreamBody(request: ChatRequest): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(request)) if (!ROTOR_FIELDS.has(k) && v !== undefined) body[k] = v;
   return body;
-}
-
-/** The answer's ceiling the client asked for (`max_completion_tokens`, else `max_tokens`). */
-function outputCeiling(request: ChatRequest): number | undefined {
-  return request.max_completion_tokens ?? request.max_tokens ?? undefined;
 }
 
 function accountOf(ctx: LoopContext, model: string): string {

@@ -8,6 +8,7 @@ import type { ChatCompletion, ChatCompletionChunk } from '../chat/chat-types.js'
 import { issueLines } from '../describe-value.js';
 import { type Clock, systemClock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
+import { HedgeBudget, type HedgeBudgetStatus } from '../engine/hedge-budget.js';
 import type { MetricsSnapshot } from '../engine/metrics-snapshot.js';
 import { type Random, systemRandom } from '../engine/random.js';
 import { RetryBudget, type RetryBudgetStatus } from '../engine/retry-budget.js';
@@ -23,6 +24,8 @@ import { type ChatTransport, UpstreamClient } from '../upstream/upstream-client.
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { AttemptCoordinator } from './attempt-coordinator.js';
 import { type ChatCallOptions, ChatRun, type LoopContext, runChat, runChatBatches } from './chat-loop.js';
+import { HedgeDelays } from './hedge-delay.js';
+import type { HedgeCounts } from './loop-context.js';
 import { expandModelName, familyOfName, RANKING_ALIASES } from './model-resolver.js';
 import { normalizePairId, OPENROUTER_PROVIDER, splitPairId } from './pair-id.js';
 import { PooledProviders } from './pooled-providers.js';
@@ -83,6 +86,13 @@ export interface RotorStatus {
   events: readonly EngineEvent[];
   /** The retry budget: retries left (`tokens`) of those the window allows (`maxTokens`), and refusals. */
   retryBudget: RetryBudgetStatus;
+  /** Hedged first token: counts since start, the share budget, and each rotation model's hedge delay. */
+  hedging: HedgeCounts & {
+    enabled: boolean;
+    budget: HedgeBudgetStatus;
+    /** The current hedge delay of each model in the rotation, ms. */
+    delaysMs: Record<string, number>;
+  };
 }
 
 export interface Rotor {
@@ -163,6 +173,7 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
       ...(m.free === undefined ? (isPooled ? { free: false } : {}) : { free: m.free }),
       ...(m.contextLength === undefined ? {} : { contextLength: m.contextLength }),
       ...(m.maxOutputTokens === undefined ? {} : { maxOutputTokens: m.maxOutputTokens }),
+      ...(m.expectedLatencyMs === undefined ? {} : { expectedLatencyMs: m.expectedLatencyMs }),
       ...(m.tools === undefined ? {} : { tools: m.tools }),
       ...(m.vision === undefined ? {} : { vision: m.vision }),
       ...(m.systemPrompt === undefined ? {} : { systemPrompt: m.systemPrompt }),
@@ -203,6 +214,12 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
     random,
     options,
     budget: new RetryBudget(options.retryBudget, () => clock.now()),
+    hedgeBudget: new HedgeBudget(
+      { maxShare: options.hedging.maxShare, windowMs: options.hedging.shareWindowMs },
+      () => clock.now(),
+    ),
+    hedgeDelays: new HedgeDelays(engine, options.hedging),
+    hedges: { started: 0, won: 0, wasted: 0, skippedForQuota: 0 },
     upstreamFor,
     coordinator: deps.coordinator,
     onUpstreamDetail: deps.onUpstreamDetail,
@@ -263,6 +280,12 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
         metrics: engine.metrics(),
         events: engine.recentEvents(),
         retryBudget: ctx.budget.status(),
+        hedging: {
+          enabled: options.hedging.enabled,
+          ...ctx.hedges,
+          budget: ctx.hedgeBudget.status(),
+          delaysMs: ctx.hedgeDelays.snapshot(engine.rotationOrder),
+        },
       };
     },
     expandModel,

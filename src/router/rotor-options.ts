@@ -42,6 +42,8 @@ export const modelSchema = z.object({
   contextLength: z.number().int().positive().optional(),
   /** Longest answer, tokens: a client's `max_tokens` above it is lowered for this model. */
   maxOutputTokens: z.number().int().positive().optional(),
+  /** Expected latency of a short answer, ms (the registry's `expected_latency_ms`): the hedge delay's prior. */
+  expectedLatencyMs: z.number().positive().optional(),
   tools: z.boolean().optional(),
   vision: z.boolean().optional(),
   systemPrompt: z.boolean().optional(),
@@ -73,6 +75,47 @@ export const retryBudgetSchema = z.strictObject({
   enabled: z.boolean().default(true),
 });
 
+/**
+ * Hedged first token (see README "Hedging"). When an attempt has shown no content after its
+ * model's hedge delay, the same request starts on the next available model; the first to deliver
+ * content wins, the other is cancelled. The delay is learned per model from its time to first
+ * token; hedges are bounded per request, by share of all attempts, and by quota left.
+ */
+export const hedgingSchema = z.strictObject({
+  /** Default true. */
+  enabled: z.boolean().default(true),
+  /** Hedges one request may start. Default 1. */
+  maxPerRequest: z.number().int().min(0).max(5).default(1),
+  /** Hedged attempts as a share of all upstream attempts over `shareWindowMs`, 0..1. Default 0.1. */
+  maxShare: z.number().min(0).max(1).default(0.1),
+  /**
+   * The window of that share, ms (whole seconds). Default 600,000 (10 min): long enough that a
+   * quiet gateway's slow minutes can use the share its quick ones left (the tail benchmark: with a
+   * 1-minute window most slow attempts found the share spent).
+   */
+  shareWindowMs: z.number().int().min(1000).max(3_600_000).default(600_000),
+  /** Shortest hedge delay, ms. Default 2,000. */
+  minDelayMs: z.number().int().min(0).default(2_000),
+  /** Longest hedge delay (also the delay of a model rotor knows nothing about), ms. Default 10,000. */
+  maxDelayMs: z.number().int().min(0).default(10_000),
+  /** The delay is the model's observed time-to-first-token p95 × this. Default 1.5. */
+  p95Margin: z.number().min(1).default(1.5),
+  /** First-token samples needed before the p95 is trusted; before that, the registry's expected latency × margin. Default 20. */
+  minSamples: z.number().int().min(1).default(20),
+  /** No hedge onto a free model whose account has less than this share of its minute or day quota left, 0..1. Default 0.2. */
+  minQuotaLeft: z.number().min(0).max(1).default(0.2),
+});
+
+/** What happens to a stream that breaks after content reached the client (see README "Streaming"). */
+export const streamingSchema = z.strictObject({
+  /**
+   * Ask the next model to continue the partial text (assistant prefill) and splice its answer into
+   * the same stream. Plain text only, never inside a tool call. Default false: the stream ends with
+   * an in-band error.
+   */
+  continueAfterCut: z.boolean().default(false),
+});
+
 export const rotorOptionsSchema = z.object({
   /** Upstreams, OpenRouter first. Default: OpenRouter's public API (with no key). */
   upstreams: z
@@ -95,9 +138,15 @@ export const rotorOptionsSchema = z.object({
   sameModelRetryDelayMs: z.number().int().min(0).default(250),
   /** The retry budget (see `retryBudgetSchema`). */
   retryBudget: retryBudgetSchema.default(retryBudgetSchema.parse({})),
+  /** Hedged first token (see `hedgingSchema`). */
+  hedging: hedgingSchema.default(hedgingSchema.parse({})),
+  /** Cut streams (see `streamingSchema`). */
+  streaming: streamingSchema.default(streamingSchema.parse({})),
 });
 
 export type RotorOptionsInput = z.input<typeof rotorOptionsSchema>;
 export type RotorOptions = z.output<typeof rotorOptionsSchema>;
 export type UpstreamOptions = z.output<typeof upstreamSchema>;
 export type ModelOptions = z.output<typeof modelSchema>;
+export type HedgingOptions = z.output<typeof hedgingSchema>;
+export type TimeoutsOptions = z.output<typeof timeoutsSchema>;

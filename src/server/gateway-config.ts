@@ -13,7 +13,12 @@ import { DEFAULT_MODEL_ALIASES } from '../protocols/model-alias.js';
 import { DEFAULT_STORED_RESPONSES } from '../protocols/responses/response-store.js';
 import { providerOverridesSchema } from '../providers/merge-provider-overrides.js';
 import { redact, registerSecret } from '../redact.js';
-import { retryBudgetSchema, timeoutsSchema } from '../router/rotor-options.js';
+import {
+  hedgingSchema,
+  retryBudgetSchema,
+  streamingSchema,
+  timeoutsSchema,
+} from '../router/rotor-options.js';
 import { parseStoreUrl } from '../store/parse-store-url.js';
 
 export const DEFAULT_OPENROUTER_BASE_URL = 'https://openrouter.ai/api/v1';
@@ -101,6 +106,10 @@ export const gatewayConfigSchema = z.strictObject({
   timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
   /** Retries (same-model, or waiting after a failure) as a share of requests; see README "Budgets". */
   retryBudget: retryBudgetSchema.default(retryBudgetSchema.parse({})),
+  /** Hedged first token: a silent attempt is raced against the next model; see README "Hedging". */
+  hedging: hedgingSchema.default(hedgingSchema.parse({})),
+  /** Cut streams: `continueAfterCut` asks the next model to finish the text; see README "Streaming". */
+  streaming: streamingSchema.default(streamingSchema.parse({})),
   engine: engineOptionsSchema
     .omit({ rotationOrder: true })
     .default(engineOptionsSchema.omit({ rotationOrder: true }).parse({})),

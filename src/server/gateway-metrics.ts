@@ -9,6 +9,7 @@ import type { MetricsSnapshot, PacedQuotaSnapshot } from '../engine/metrics-snap
 import type { RetryBudgetStatus } from '../engine/retry-budget.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
 import type { AttemptRecord } from '../errors.js';
+import type { RotorStatus } from '../router/create-rotor.js';
 
 const LATENCY_BUCKETS_S = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120];
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
@@ -39,6 +40,7 @@ export class GatewayMetrics {
       retryBudget?: () => RetryBudgetStatus;
       /** Pooled providers: a quota window's limit and reset rule in words (`describeLimit`). */
       describeQuota?: (quota: PacedQuotaSnapshot) => string;
+      hedging?: () => RotorStatus['hedging'];
     },
   ) {
     const registers = [this.registry];
@@ -137,6 +139,32 @@ export class GatewayMetrics {
         registers,
         collect() {
           this.set(budget().refused);
+        },
+      });
+    }
+    const hedging = info.hedging;
+    if (hedging) {
+      new Counter({
+        name: 'rotor_hedges_total',
+        help: 'Hedged attempts: started (a silent attempt raced against the next model), won (the hedge answered first), wasted (it lost or failed).',
+        labelNames: ['result'],
+        registers,
+        collect() {
+          const h = hedging();
+          this.reset();
+          this.inc({ result: 'started' }, h.started);
+          this.inc({ result: 'won' }, h.won);
+          this.inc({ result: 'wasted' }, h.wasted);
+        },
+      });
+      new Gauge({
+        name: 'rotor_model_hedge_delay_seconds',
+        help: 'How long an attempt on the model may stay without content before it is hedged (learned from its time to first token).',
+        labelNames: ['model'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [model, ms] of Object.entries(hedging().delaysMs)) this.set({ model }, ms / 1000);
         },
       });
     }
@@ -256,6 +284,19 @@ export class GatewayMetrics {
           }
           if (a.dayRemaining !== null)
             this.set({ account: a.account, window: 'day', kind: 'remaining' }, a.dayRemaining);
+        }
+      },
+    });
+    new Gauge({
+      name: 'rotor_account_probes',
+      help: 'Recovery probes of the account’s free models today (UTC): spent, and the daily budget.',
+      labelNames: ['account', 'kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const a of snapshot().system.accounts) {
+          this.set({ account: a.account, kind: 'spent' }, a.probes.spent);
+          this.set({ account: a.account, kind: 'budget' }, a.probes.budget);
         }
       },
     });

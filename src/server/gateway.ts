@@ -166,6 +166,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       deadlineMs: config.deadlineMs,
       maxQueueWaitMs: config.maxQueueWaitMs,
       retryBudget: config.retryBudget,
+      hedging: config.hedging,
+      streaming: config.streaming,
     },
     {
       ...(deps.clock ? { clock: deps.clock } : {}),
@@ -197,6 +199,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     store: opened.store,
     retryBudget: () => rotor.status().retryBudget,
     describeQuota: (q) => describeQuota(plan.catalog, q, (m) => rotor.engine.profile(m).upstreamId ?? m),
+    hedging: () => rotor.status().hedging,
   });
   await opened.coordinator?.attach(rotor.engine); // first sync with the other replicas (bounded; degraded if down)
   const persistence: EnginePersistence | undefined =
@@ -286,9 +289,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       rotation: s.rotation,
       pinnedOrder: pinned !== undefined,
       system: s.metrics.system,
-      models: s.metrics.models.map((m) => ({ ...m, registry: registryInfo(registry.models.get(m.model)) })),
+      models: s.metrics.models.map((m) => ({
+        ...m,
+        hedgeDelayMs: s.hedging.delaysMs[m.model] ?? null,
+        registry: registryInfo(registry.models.get(m.model)),
+      })),
       events: s.events.slice(-100),
       retryBudget: s.retryBudget,
+      hedging: s.hedging,
       /** Whether the rotation is reconciled with the live model list at all (`reconcile.enabled`). */
       reconcileEnabled: reconciler !== undefined,
       reconcile: reconciler?.last() ?? null,
@@ -560,6 +568,7 @@ function usable(m: ModelDefaults | undefined): boolean {
 function modelOptions(id: string, m: ModelDefaults): ModelOptions {
   const out: ModelOptions = { id };
   if (m.contextLength !== undefined) out.contextLength = m.contextLength;
+  if (m.expectedLatencyMs !== undefined) out.expectedLatencyMs = m.expectedLatencyMs;
   if (m.capabilities.tools !== undefined) out.tools = m.capabilities.tools;
   if (m.capabilities.vision !== undefined) out.vision = m.capabilities.vision;
   if (m.capabilities.systemPrompt !== undefined) out.systemPrompt = m.capabilities.systemPrompt;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  afterPrefill,
   type ChatRequest,
   chooseTool,
   estimatePromptTokens,
@@ -60,5 +61,23 @@ describe('answer plan', () => {
   it('estimates about one token per four characters plus framing', () => {
     expect(estimatePromptTokens(request('x'.repeat(400)))).toBe(104);
     expect(estimatePromptTokens(request([{ type: 'text', text: 'abcd' }] as unknown as string))).toBe(5);
+  });
+});
+
+describe('a prefilled answer is continued', () => {
+  const tokens = ['Hello', ' big', ' world.'];
+  const withPrefill = (content: string) => [
+    { role: 'user', content: 'hi' },
+    { role: 'assistant', content },
+  ];
+  it('sends only what follows the prefill, finishing a token cut in the middle', () => {
+    expect(afterPrefill(tokens, withPrefill('Hello'))).toEqual([' big', ' world.']);
+    expect(afterPrefill(tokens, withPrefill('Hello b'))).toEqual(['ig', ' world.']);
+    expect(afterPrefill(tokens, withPrefill('Hello big world.'))).toEqual([]);
+  });
+  it('ignores a prefill the answer does not start with, an empty one, or none', () => {
+    expect(afterPrefill(tokens, withPrefill('Goodbye'))).toEqual(tokens);
+    expect(afterPrefill(tokens, withPrefill(''))).toEqual(tokens);
+    expect(afterPrefill(tokens, [{ role: 'user', content: 'Hello' }])).toEqual(tokens);
   });
 });

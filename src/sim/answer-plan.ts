@@ -197,5 +197,29 @@ export function planAnswer(request: ChatRequest, options: PlanOptions): AnswerPl
   }
   const finishReason = count < options.completionTokens ? 'length' : 'stop';
   if (finishReason === 'stop' && count > 0) tokens[count - 1] += '.';
-  return { kind: 'text', tokens, finishReason, usage: usage(count) };
+  const rest = afterPrefill(tokens, request.messages);
+  return { kind: 'text', tokens: rest, finishReason, usage: usage(rest.length) };
+}
+
+/**
+ * A request that ends with the assistant's own words (prefill) is continued, as real models do:
+ * when the answer this prompt gets starts with that text, only the rest is sent (a token cut in
+ * the middle is finished). Any other prefill is ignored and the whole answer is sent.
+ */
+export function afterPrefill(tokens: string[], messages: ChatMessage[]): string[] {
+  const last = messages.at(-1);
+  if (last?.role !== 'assistant') return tokens;
+  const prefill = messageText(last.content);
+  if (prefill === '' || !tokens.join('').startsWith(prefill)) return tokens;
+  let consumed = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]!;
+    if (consumed + token.length <= prefill.length) {
+      consumed += token.length;
+      continue;
+    }
+    const head = token.slice(prefill.length - consumed);
+    return [head, ...tokens.slice(i + 1)];
+  }
+  return [];
 }

@@ -107,6 +107,142 @@ describe('VirtualTransport answers', () => {
   });
 });
 
+describe('VirtualTransport slow first tokens and cancelled attempts', () => {
+  /** Open a stream and read its first chunk, skipping virtual time; the ms it took. */
+  async function firstChunkAfter(clock: ManualClock, transport: VirtualTransport, signal?: AbortSignal) {
+    const started = clock.now();
+    const stream = await open(transport, PRIMARY, signal);
+    const iterator = stream[Symbol.asyncIterator]();
+    const first = iterator.next();
+    let settled = false;
+    first.finally(() => {
+      settled = true;
+    });
+    while (!settled) if (!(await clock.runNext())) await new Promise((r) => setImmediate(r));
+    await first;
+    return { ms: clock.now() - started, iterator };
+  }
+
+  it('a slow_first_token fault delays the first token by its delayMs inside its window only; peek() tells the ttft', async () => {
+    const faults: VirtualFault[] = [
+      { kind: 'slow_first_token', model: PRIMARY, fromMs: 10_000, toMs: 20_000, delayMs: 6_000 },
+    ];
+    const { clock, transport } = setup({ faults, account: { freeLimits: false } }, MIDNIGHT);
+    expect(transport.peek(PRIMARY)).toEqual({ ok: true, ttftMs: 400, latencyMs: 500 });
+    expect((await firstChunkAfter(clock, transport)).ms).toBe(400);
+    await clock.advanceTo(MIDNIGHT + 10_000);
+    expect(transport.peek(PRIMARY)).toEqual({ ok: true, ttftMs: 6_400, latencyMs: 6_500 });
+    expect(transport.peek(SECOND)).toMatchObject({ ok: true, ttftMs: 1000 }); // other models unaffected
+    const started = clock.now();
+    const result = await attempt(clock, transport);
+    expect('chunks' in result).toBe(true);
+    expect(clock.now() - started).toBe(6_500);
+    expect(transport.attempts().at(-1)).toMatchObject({ outcome: 'ok', status: 200 });
+    await clock.advanceTo(MIDNIGHT + 20_000);
+    expect((await firstChunkAfter(clock, transport)).ms).toBe(400);
+  });
+
+  it('a first token delayed past the first-token timeout is a first_token timeout at the limit', async () => {
+    const faults: VirtualFault[] = [
+      { kind: 'slow_first_token', model: PRIMARY, fromMs: 0, toMs: 60_000, delayMs: 29_700 },
+    ];
+    const { clock, transport } = setup({ faults }, MIDNIGHT);
+    const started = clock.now();
+    expect(failureOf(await attempt(clock, transport))).toMatchObject({
+      kind: 'timeout',
+      phase: 'first_token',
+    });
+    expect(clock.now() - started).toBe(30_000);
+    expect(transport.attempts()[0]).toMatchObject({ outcome: 'timeout', endMs: 30_000 });
+  });
+
+  it('the first matching fault applies: an outage listed first hides a slow first token, and vice versa', async () => {
+    const outage = { kind: 'server_error', model: PRIMARY, fromMs: 0, toMs: 60_000 } as const;
+    const slow = {
+      kind: 'slow_first_token',
+      model: PRIMARY,
+      fromMs: 0,
+      toMs: 60_000,
+      delayMs: 5000,
+    } as const;
+    expect(setup({ faults: [outage, slow] }, MIDNIGHT).transport.peek(PRIMARY)).toMatchObject({
+      ok: false,
+      outcome: 'server_error',
+    });
+    expect(setup({ faults: [slow, outage] }, MIDNIGHT).transport.peek(PRIMARY)).toEqual({
+      ok: true,
+      ttftMs: 5400,
+      latencyMs: 5500,
+    });
+  });
+
+  it('probabilistic slow first tokens: peek() foretells each attempt’s first token, and about the share drawn', async () => {
+    const faults: VirtualFault[] = [
+      {
+        kind: 'slow_first_token',
+        model: PRIMARY,
+        fromMs: 0,
+        toMs: 3_600_000,
+        probability: 0.3,
+        delayMs: 2000,
+      },
+    ];
+    const { clock, transport } = setup({ faults, account: { freeLimits: false } }, MIDNIGHT);
+    let slow = 0;
+    for (let i = 0; i < 200; i++) {
+      await clock.advance(997);
+      const foretold = transport.peek(PRIMARY);
+      if (!foretold.ok) throw new Error('expected an answer');
+      const { ms, iterator } = await firstChunkAfter(clock, transport);
+      await iterator.return?.();
+      expect(ms).toBe(foretold.ttftMs);
+      if (ms === 2400) slow++;
+      else expect(ms).toBe(400);
+    }
+    expect(slow).toBeGreaterThan(200 * 0.3 - 25);
+    expect(slow).toBeLessThan(200 * 0.3 + 25);
+  });
+
+  it('an abort after the first chunk, while the caller is not reading, ends the attempt as cancelled at once', async () => {
+    const { clock, transport } = setup();
+    const controller = new AbortController();
+    const { ms } = await firstChunkAfter(clock, transport, controller.signal);
+    expect(ms).toBe(400);
+    expect(transport.attempts()[0]).toMatchObject({ outcome: 'ok' });
+    expect(transport.attempts()[0]!.endMs).toBeUndefined();
+    await clock.advance(30);
+    controller.abort(new Error('lost the race'));
+    expect(transport.attempts()[0]).toMatchObject({ outcome: 'cancelled', endMs: 430 });
+    await clock.advance(10_000);
+    expect(transport.attempts()[0]).toMatchObject({ outcome: 'cancelled', endMs: 430 });
+  });
+
+  it('a caller that stops reading early (return) leaves a cancelled attempt, not a success', async () => {
+    const { clock, transport } = setup();
+    const { iterator } = await firstChunkAfter(clock, transport);
+    await iterator.return?.();
+    expect(transport.attempts()[0]).toMatchObject({ outcome: 'cancelled', endMs: 400 });
+  });
+
+  it('an abort after the answer has ended changes nothing', async () => {
+    const { clock, transport } = setup();
+    const controller = new AbortController();
+    const stream = await open(transport, PRIMARY, controller.signal);
+    const run = (async () => {
+      for await (const _ of stream) {
+        // read to the end
+      }
+    })();
+    let settled = false;
+    run.finally(() => {
+      settled = true;
+    });
+    while (!settled) if (!(await clock.runNext())) await new Promise((r) => setImmediate(r));
+    controller.abort(new Error('late'));
+    expect(transport.attempts()[0]).toMatchObject({ outcome: 'ok', endMs: 500 });
+  });
+});
+
 describe('VirtualTransport limits, as OpenRouter counts them', () => {
   it('refuses the 21st free request of a minute as account_minute with the minute reset, counting nothing', async () => {
     const { clock, transport } = setup({ errorLatencyMs: 0 });
@@ -163,7 +299,7 @@ describe('VirtualTransport limits, as OpenRouter counts them', () => {
     ];
     const { clock, transport } = setup({ faults, errorLatencyMs: 300 }, MIDNIGHT);
     await clock.advanceTo(MIDNIGHT + 9_999);
-    expect(transport.peek(PRIMARY)).toEqual({ ok: true, latencyMs: 500 });
+    expect(transport.peek(PRIMARY)).toEqual({ ok: true, latencyMs: 500, ttftMs: 400 });
     await clock.advanceTo(MIDNIGHT + 10_000);
     const started = clock.now();
     const limited = failureOf(await attempt(clock, transport));

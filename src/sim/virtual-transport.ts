@@ -1,7 +1,7 @@
 /**
  * An in-process `ChatTransport` that lives in virtual time: the OpenRouter simulator's world (free
- * quota, per-model caps, scripted 429 bursts and outages, per-model latency) without sockets, so a
- * whole day of traffic replays in seconds under a `ManualClock`.
+ * quota, per-model caps, scripted 429 bursts, outages and slow first tokens, per-model latency)
+ * without sockets, so a whole day of traffic replays in seconds under a `ManualClock`.
  *
  * Refusals are built with the simulator's own OpenRouter bodies and passed through rotor's real
  * classifier, so every `UpstreamFailure` is exactly what `UpstreamClient` would raise for that
@@ -59,7 +59,9 @@ export type VirtualFault =
   /** The bare documented 429 "Rate limit exceeded". */
   | (FaultBase & { kind: 'rate_limited' })
   /** An outage: 500/502/503 (default 503). */
-  | (FaultBase & { kind: 'server_error'; status?: 500 | 502 | 503 });
+  | (FaultBase & { kind: 'server_error'; status?: 500 | 502 | 503 })
+  /** The answer comes, but its first token `delayMs` later than the model's `ttftMs`. */
+  | (FaultBase & { kind: 'slow_first_token'; delayMs: number });
 
 export interface VirtualAccount {
   /** Enforce the free-model limits at all (default true). */
@@ -114,7 +116,8 @@ export interface VirtualAttempt {
 
 /** What an attempt at a given instant would get. */
 export type Verdict =
-  | { ok: true; latencyMs: number }
+  /** `ttftMs`: its first token (a `slow_first_token` fault included); `latencyMs`: the whole answer. */
+  | { ok: true; latencyMs: number; ttftMs: number }
   | { ok: false; outcome: Exclude<VirtualOutcome, 'ok' | 'timeout' | 'cancelled'>; failure: Failure };
 
 interface Decision {
@@ -123,6 +126,8 @@ interface Decision {
   counted: boolean;
   /** Counters to bump if the attempt is made (a refusal counts nothing). */
   admits: Array<readonly [WindowCounter, number]>;
+  /** Extra wait before the first token (a `slow_first_token` fault), ms. */
+  slowMs?: number;
 }
 
 const DEFAULT_ERROR_LATENCY_MS = 250;
@@ -184,7 +189,14 @@ export class VirtualTransport implements ChatTransport {
   /** What an attempt on `model` at `atMs` (default now) would get, without making it or counting anything. */
   peek(model: string, atMs = this.clock.now()): Verdict {
     const decision = this.decide(model, atMs);
-    if (decision.outcome === 'ok') return { ok: true, latencyMs: this.answerMs(model) };
+    if (decision.outcome === 'ok') {
+      const slowMs = decision.slowMs ?? 0;
+      return {
+        ok: true,
+        latencyMs: this.answerMs(model) + slowMs,
+        ttftMs: this.models.get(model)!.ttftMs + slowMs,
+      };
+    }
     return { ok: false, outcome: decision.outcome, failure: this.classify(decision.response!, atMs) };
   }
 
@@ -211,9 +223,10 @@ export class VirtualTransport implements ChatTransport {
 
     const model = this.models.get(req.model)!;
     const generationMs = this.generationMs(model);
+    const ttftMs = model.ttftMs + (decision.slowMs ?? 0);
     const { firstTokenMs, totalMs } = req.timeouts;
-    if (model.ttftMs > firstTokenMs || model.ttftMs + generationMs > totalMs) {
-      const firstTokenLate = model.ttftMs > firstTokenMs;
+    if (ttftMs > firstTokenMs || ttftMs + generationMs > totalMs) {
+      const firstTokenLate = ttftMs > firstTokenMs;
       await this.wait(firstTokenLate ? firstTokenMs : totalMs, signal, record);
       record.outcome = 'timeout';
       record.endMs = this.clock.now() - this.originMs;
@@ -226,11 +239,61 @@ export class VirtualTransport implements ChatTransport {
           : `No answer within ${totalMs} ms`,
       });
     }
-    return this.answer(model, generationMs, nowMs, signal, record);
+    // A caller that aborts while it is not reading (e.g. after the first chunk, when another attempt
+    // won a race) leaves the generator suspended at a yield, never resumed: the abort itself ends
+    // the record, as a closed socket would, so the attempt is `cancelled`, neither a success nor a failure.
+    // The consumer's return() stops the answer at once, as the real transport's does (rotor stops a
+    // hedge race's loser that way): a generator's own return() would wait for its pending sleep.
+    const stop = new AbortController();
+    const onAbort = (): void => {
+      this.cancel(record);
+      stop.abort(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const chunks = this.answer(model, ttftMs, generationMs, nowMs, stop.signal, record, () =>
+      signal?.removeEventListener('abort', onAbort),
+    );
+    return {
+      [Symbol.asyncIterator]: () => chunks,
+      async nextBatch() {
+        const r = await chunks.next();
+        return r.done ? null : [r.value];
+      },
+      return: async () => {
+        this.cancel(record);
+        stop.abort(new Error('consumer stopped reading'));
+        signal?.removeEventListener('abort', onAbort);
+      },
+    } as AsyncIterable<ChatCompletionChunk>;
+  }
+
+  /** End a running attempt's record as `cancelled` (a no-op once it has ended). */
+  private cancel(record: VirtualAttempt): void {
+    if (record.endMs !== undefined) return;
+    record.outcome = 'cancelled';
+    record.endMs = this.clock.now() - this.originMs;
   }
 
   private async *answer(
     model: VirtualModel,
+    ttftMs: number,
+    generationMs: number,
+    startedMs: number,
+    signal: AbortSignal | undefined,
+    record: VirtualAttempt,
+    done: () => void,
+  ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+    try {
+      yield* this.chunks(model, ttftMs, generationMs, startedMs, signal, record);
+    } finally {
+      done();
+      this.cancel(record); // the caller stopped reading before the end (`return()`)
+    }
+  }
+
+  private async *chunks(
+    model: VirtualModel,
+    ttftMs: number,
     generationMs: number,
     startedMs: number,
     signal: AbortSignal | undefined,
@@ -248,7 +311,7 @@ export class VirtualTransport implements ChatTransport {
     });
     const tokens = this.completionTokens;
     // Two waits per answer keep a simulated day cheap: the first token, then the rest at the model's speed.
-    await this.wait(model.ttftMs, signal, record);
+    await this.wait(ttftMs, signal, record);
     yield chunk({ role: 'assistant', content: 'Virtual' });
     await this.wait(generationMs, signal, record);
     if (tokens > 1) yield chunk({ content: ' answer'.repeat(tokens - 1) });
@@ -301,6 +364,7 @@ export class VirtualTransport implements ChatTransport {
     }
     admits.push(...caps);
 
+    // As in the simulator, the first fault that matches (and whose draw hits) is the one that applies.
     const t = nowMs - this.originMs;
     for (let i = 0; i < this.faults.length; i++) {
       const fault = this.faults[i]!;
@@ -308,6 +372,8 @@ export class VirtualTransport implements ChatTransport {
       if (t < fault.fromMs || t >= fault.toMs) continue;
       const p = fault.probability ?? 1;
       if (p < 1 && hashString(`${modelId}@${nowMs}`, this.seed * 7919 + i) / 4294967296 >= p) continue;
+      if (fault.kind === 'slow_first_token')
+        return { outcome: 'ok', counted: free, admits, slowMs: Math.max(0, fault.delayMs) };
       const provider = model.provider ?? 'Chutes';
       const response =
         fault.kind === 'upstream_rate_limit'

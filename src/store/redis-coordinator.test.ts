@@ -57,9 +57,19 @@ function newPrefix(): string {
   return prefix;
 }
 
-async function replica(prefix: string, options: { perMinute?: number; port?: number } = {}) {
+async function replica(
+  prefix: string,
+  options: { perMinute?: number; port?: number; openBaseMs?: number } = {},
+) {
   const engine = new RotationEngine(
-    { rotationOrder: [A, B, PAID], quota: { freeRequestsPerMinute: options.perMinute ?? 0 } },
+    {
+      rotationOrder: [A, B, PAID],
+      quota: { freeRequestsPerMinute: options.perMinute ?? 0 },
+      // A fast schedule (and cooldowns before it) so a probe can be due within a test.
+      ...(options.openBaseMs === undefined
+        ? {}
+        : { breaker: { openBaseMs: options.openBaseMs }, retry: { baseDelayMs: options.openBaseMs / 10 } }),
+    },
     { random: seededRandom(1) },
   );
   const coordinator = await RedisCoordinator.connect({
@@ -156,6 +166,26 @@ describe.skipIf(skipRedis)('RedisCoordinator', () => {
     const late = await replica(prefix);
     expect(late.engine.unavailability(A)).toMatchObject({ reason: 'cooling_down' });
     expect(late.engine.unavailability(B)).toBeUndefined();
+  });
+
+  it('a failed probe on one replica passes the outage start and the probes of the day to the others', async () => {
+    const prefix = newPrefix();
+    const one = await replica(prefix, { openBaseMs: 50 });
+    const two = await replica(prefix, { openBaseMs: 50 });
+    for (let i = 0; i < 5; i++) one.engine.recordFailure(A, { kind: 'server_error', message: '503' });
+    const since = one.engine.metrics().models.find((m) => m.model === A)!.outageSinceMs!;
+    await new Promise((r) => setTimeout(r, 100)); // past the open time (50 ms + 20 % jitter)
+    const got = one.engine.acquire({ order: [A] });
+    expect(got.ok && got.lease.isProbe).toBe(true);
+    if (got.ok) got.lease.fail({ kind: 'server_error', message: '503' });
+    const onTwo = () => two.engine.metrics().models.find((m) => m.model === A)!;
+    await waitFor(() => onTwo().probesToday === 1);
+    expect(onTwo()).toMatchObject({ breakerState: 'open', outageSinceMs: since });
+    const late = await replica(prefix, { openBaseMs: 50 });
+    expect(late.engine.metrics().models.find((m) => m.model === A)).toMatchObject({
+      outageSinceMs: since,
+      probesToday: 1,
+    });
   });
 
   it('a retirement and a later restore both reach every replica, and a late joiner sees the model usable', async () => {

@@ -18,7 +18,7 @@ import { hostname } from 'node:os';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { nextMinuteMs, nextUtcMidnightMs } from '../engine/account-quota.js';
+import { dayStartMs, nextMinuteMs, nextUtcMidnightMs } from '../engine/account-quota.js';
 import type { EngineEvent, ExternalFact } from '../engine/engine-events.js';
 import type { CooldownReason } from '../engine/engine-state.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
@@ -79,6 +79,9 @@ const factSchema = z.discriminatedUnion('type', [
     model: z.string(),
     untilMs: z.number(),
     timesOpened: z.number(),
+    // The probe schedule's state (absent from older replicas' facts).
+    outageSinceMs: z.number().optional(),
+    probes: z.object({ dayStartMs: z.number(), count: z.number() }).optional(),
   }),
   z.object({ type: z.literal('breaker_closed'), model: z.string() }),
   z.object({
@@ -405,6 +408,10 @@ export class RedisCoordinator implements AttemptCoordinator {
           model: model.model,
           untilMs: model.breakerOpenUntilMs,
           timesOpened: model.timesOpened,
+          ...(model.outageSinceMs === null ? {} : { outageSinceMs: model.outageSinceMs }),
+          ...(model.probesToday > 0
+            ? { probes: { dayStartMs: dayStartMs(now), count: model.probesToday } }
+            : {}),
         });
       }
       if (model.retired) facts.push({ type: 'retire', model: model.model, reason: model.retired.reason });
@@ -461,6 +468,8 @@ export class RedisCoordinator implements AttemptCoordinator {
           model: event.model,
           untilMs: event.untilMs,
           timesOpened: event.timesOpened,
+          ...(event.outageSinceMs === undefined ? {} : { outageSinceMs: event.outageSinceMs }),
+          ...(event.probes ? { probes: event.probes } : {}),
         });
         this.releaseHeldProbe(event.model);
         break;

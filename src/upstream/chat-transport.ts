@@ -67,7 +67,10 @@ export interface ChatTransport {
 export interface BatchedChunkSource {
   /** At least one chunk, or null at a clean end; rejects as iterating would (UpstreamFailure, abort reason). */
   nextBatch(): Promise<ChatCompletionChunk[] | null>;
-  /** The consumer stopped early: stop the upstream stream. */
+  /**
+   * The consumer stopped early: stop the upstream stream — at once, even while a read is pending
+   * (rotor stops a hedge race's loser this way; a generator's own `return()` would wait for it).
+   */
   return?(): Promise<unknown>;
 }
 
