@@ -4,8 +4,17 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { baseUrlEnvName } from '../src/providers/discover-providers.js';
+import { loadProviderCatalogSync } from '../src/providers/provider-catalog-file.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Every variable a pooled provider is discovered from. */
+const PROVIDER_VARIABLES = loadProviderCatalogSync().providers.flatMap((p) => [
+  ...p.key_env,
+  ...Object.values(p.base_url_vars),
+  baseUrlEnvName(p.id),
+]);
 
 /** The built CLI's `serve` on a free port, logging warnings only, stderr piped. */
 function spawnServe(
@@ -13,6 +22,8 @@ function spawnServe(
   args: string[],
 ): ChildProcess & { stderr: NodeJS.ReadableStream } {
   const { OPENROUTER_API_KEY: _omit, ROTOR_STORE: _store, ...base } = process.env;
+  // No provider joins from the machine's environment (CI runners set GITHUB_TOKEN): only what a test passes.
+  for (const name of PROVIDER_VARIABLES) delete base[name];
   return spawn(process.execPath, ['dist/cli/main.js', 'serve', ...args], {
     cwd: ROOT,
     env: { ...base, ROTOR_PORT: '0', ROTOR_LOG_LEVEL: 'warn', ...env },

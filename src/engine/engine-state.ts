@@ -4,13 +4,14 @@
  */
 import type { FailureKind, RateLimitScope } from './failure.js';
 import type { OutageState } from './probe-schedule.js';
+import type { PacedWindowState } from './provider-quota.js';
 
 export type BreakerState =
   | { state: 'closed' }
   | { state: 'open'; openedAtMs: number; untilMs: number }
   | { state: 'half_open'; sinceMs: number };
 
-export type CooldownReason = 'rate_limited' | 'consecutive_failures' | 'manual';
+export type CooldownReason = 'rate_limited' | 'overloaded' | 'consecutive_failures' | 'manual';
 
 export interface Cooldown {
   untilMs: number;
@@ -87,6 +88,8 @@ export interface EngineStateJson {
   savedAtMs: number;
   models: Record<string, { health: ModelHealthState; metrics: ModelMetricsState }>;
   accounts: Record<string, AccountState>;
+  /** Provider accounts' paced quota windows (see `provider-quota.ts`); absent in states saved before them. */
+  quotas?: Record<string, PacedWindowState[]>;
   system: {
     currentModel: string | null;
     totalRotations: number;

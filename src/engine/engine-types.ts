@@ -11,6 +11,11 @@ export interface ModelProfile {
   free?: boolean;
   /** The upstream account the model is reached through. Default: `defaultAccount`. */
   account?: string;
+  /**
+   * The id the upstream knows the model by, when it differs from the engine's id (a pooled
+   * provider's pair `groq:llama-3.3-70b-versatile` is `llama-3.3-70b-versatile` at Groq).
+   */
+  upstreamId?: string;
   /** Context window, tokens. */
   contextLength?: number;
   /** Longest answer the model may produce, tokens (OpenRouter: `top_provider.max_completion_tokens`). */
@@ -29,6 +34,8 @@ export interface RequestNeeds {
   systemPrompt?: boolean;
   /** Estimated prompt size, tokens. */
   promptTokens?: number;
+  /** The answer's ceiling the request asks for (`max_tokens`), tokens: with the prompt, a token window's estimate. */
+  outputTokens?: number;
 }
 
 export interface AcquireRequest {
@@ -62,6 +69,11 @@ export interface Lease {
    * disconnect, a shutdown, a hedge loser). Counted as cancelled; health is left untouched.
    */
   release(): void;
+  /**
+   * The tokens the attempt really used (`usage.total_tokens`): corrects the estimate it was
+   * counted with in the provider's token windows. Call before settling.
+   */
+  reportUsage(totalTokens: number): void;
   /**
    * The attempt was never sent (e.g. another replica's coordinator refused it): frees the slot and
    * takes back its count against the account's free quota. No verdict, and not a cancellation.

@@ -4,6 +4,8 @@
  * docs/design.md); the engine decides what each means for the model's health.
  */
 
+import type { QuotaWindow } from '../providers/quota-window.js';
+
 /** Who a 429 applies to: one model (its cap or its provider pool), or the whole account. */
 export type RateLimitScope = 'model' | 'account_minute' | 'account_day';
 
@@ -15,6 +17,12 @@ export type FailureKind =
   | 'rate_limit'
   /** 5xx, an error inside a 200, a malformed or truncated stream. Transient; counts against the model. */
   | 'server_error'
+  /**
+   * The provider is busy (Cerebras `queue_exceeded`, Gemini 503, Mistral "service tier capacity
+   * exceeded"): not the account's fault and no sign the model is broken. The (provider, model)
+   * pair cools down briefly and the request fails over; no breaker count.
+   */
+  | 'overloaded'
   /** No answer in time. `phase` says when. A silent model (connect/first_token) is failed over, not retried. */
   | 'timeout'
   /** Connection refused or reset before an answer. Transient; counts against the model. */
@@ -35,6 +43,7 @@ export type FailureKind =
 export const FAILURE_KINDS: readonly FailureKind[] = [
   'rate_limit',
   'server_error',
+  'overloaded',
   'timeout',
   'network',
   'model_not_found',
@@ -61,6 +70,19 @@ export interface FailureBase {
   provider?: string;
   /** Low-level detail (addresses, library messages) for debugging; never sent to clients. */
   detail?: string;
+  /** The catalog provider that answered (pooled providers only; see `src/providers`). */
+  providerId?: string;
+  /**
+   * The provider's finer kind (`classifyProviderError`): e.g. `request_too_large` (kind
+   * `context_length`: never retry there) or `bad_param` (kind `unsupported`: strip `params`, resend).
+   */
+  providerKind?: string;
+  /** The quota window spent (rate limits) or exceeded (too-large requests), e.g. `requests_day`. */
+  window?: QuotaWindow;
+  /** Whether `window` is counted for one model or the whole provider account. */
+  per?: 'model' | 'account';
+  /** Request parameters the provider rejected (`bad_param`, `unsupported`). */
+  params?: string[];
 }
 
 export type Failure =
@@ -73,7 +95,11 @@ export function isRequestFault(f: Failure): boolean {
   return f.kind === 'request_error';
 }
 
-/** Failures that no other model on the same account can fix (fail fast). */
+/**
+ * Failures that no other model on the same account can fix (fail fast). An account is one
+ * provider's: a spent provider account blocks that provider only, and the request moves on to
+ * the next provider.
+ */
 export function isAccountFault(f: Failure): boolean {
   return f.kind === 'auth' || f.kind === 'credits' || (f.kind === 'rate_limit' && f.scope !== 'model');
 }

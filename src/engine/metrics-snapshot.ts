@@ -6,6 +6,9 @@ import type { SkipReason } from '../errors.js';
 import { nextMinuteMs, nextUtcMidnightMs } from './account-quota.js';
 import type { AccountState, CooldownReason, RequestStats } from './engine-state.js';
 import type { ModelEntry } from './model-entry.js';
+import type { PacedQuotaSnapshot } from './paced-accounts.js';
+
+export type { PacedQuotaSnapshot } from './paced-accounts.js';
 
 export interface ModelMetricsSnapshot {
   model: string;
@@ -97,6 +100,8 @@ export interface SystemMetricsSnapshot {
     meanAttempts: number;
   };
   accounts: Array<AccountSnapshot & { probes: AccountProbeSnapshot }>;
+  /** Pooled providers' quota windows: account-wide ones always, per-model ones once used. */
+  quotas: PacedQuotaSnapshot[];
 }
 
 export interface MetricsSnapshot {

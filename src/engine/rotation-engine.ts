@@ -33,7 +33,9 @@ import type {
 import { type Failure, isTransientModelFault } from './failure.js';
 import { accountSnapshot, type MetricsSnapshot, modelSnapshot } from './metrics-snapshot.js';
 import { freshHealth, type ModelEntry, newModelEntry } from './model-entry.js';
+import { isLongQuotaWindow, PacedAccounts, type PacedCharge, windowWords } from './paced-accounts.js';
 import { mayProbe, nominalOpenMs, probeBudgetPerDay, scaledOpenMs } from './probe-schedule.js';
+import type { PacedLimit, QuotaReport } from './provider-quota.js';
 import { type Random, systemRandom } from './random.js';
 import { SampleWindow } from './sample-window.js';
 
@@ -44,6 +46,10 @@ export class RotationEngine {
   private order: string[];
   private readonly models = new Map<string, ModelEntry>();
   private readonly accounts = new Map<string, AccountState>();
+  /** Provider accounts whose quota windows are paced (pooled providers; OpenRouter's `:free` counting is `accounts`). */
+  private readonly paced = new PacedAccounts();
+  /** Earliest time a paced window is expected to have room again: the current model may change then. */
+  private pacedWakeMs = Number.POSITIVE_INFINITY;
   private readonly listeners = new Set<EngineEventListener>();
   private readonly events: EngineEvent[] = [];
   private current: string | null = null;
@@ -123,6 +129,43 @@ export class RotationEngine {
   }
 
   /**
+   * Pace `account`'s quota (a pooled provider): its windows, per model or account-wide, with their
+   * reset rules. An account with limits no longer uses the `:free` model counting (`quota`
+   * options); its models are skipped while a window has no room for the request, and a 429 for
+   * one of its windows blocks that window (and, for an account-wide one, the whole account) until
+   * the window's reset.
+   */
+  setAccountLimits(account: string, limits: readonly PacedLimit[]): void {
+    this.paced.setLimits(account, limits);
+    this.dirty = true;
+  }
+
+  /** Whether `account`'s quota is paced by provider windows (see `setAccountLimits`). */
+  isPacedAccount(account: string): boolean {
+    return this.paced.has(account);
+  }
+
+  /**
+   * What a response from `model` said about its account's quota windows (`parseQuotaHeaders`):
+   * limits learned, counts corrected, spent windows blocked until their reset. Ignored for
+   * accounts that are not paced.
+   */
+  observeQuota(model: string, reports: readonly QuotaReport[]): void {
+    if (reports.length === 0) return;
+    const e = this.entry(model);
+    const account = this.accountOf(e);
+    if (!this.paced.has(account)) return;
+    this.refresh();
+    this.paced.observe(account, e.id, this.upstreamIdOf(e), reports, this.clock.now());
+    this.afterChange();
+  }
+
+  /** The model's observed latency median, ms (recent attempts); undefined before any. */
+  latencyP50Ms(model: string): number | undefined {
+    return this.models.get(model)?.latencies.percentile(50);
+  }
+
+  /**
    * Share of the account's free-model quota left now, 0..1: the tighter of the minute and the day
    * window (1 where no limit is known). Hedges, which cost quota, are not sent to a nearly spent account.
    */
@@ -185,14 +228,16 @@ export class RotationEngine {
       const e = this.entry(id);
       const reason = request.exclude?.has(id)
         ? { model: id, reason: 'already_tried', detail: 'failed earlier in this request' }
-        : (this.capabilityGap(e, request.needs) ?? this.healthGap(e, now) ?? this.admissionGap(e));
+        : (this.capabilityGap(e, request.needs) ??
+          this.healthGap(e, now, request.needs) ??
+          this.admissionGap(e));
       if (reason) {
         skipped.push(reason);
         if (reason.untilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? reason.untilMs, reason.untilMs);
         if (reason.reason === 'half_open_busy' || reason.reason === 'slow_start_busy') busy = true;
         continue;
       }
-      return { ok: true, lease: this.admit(e, now), skipped };
+      return { ok: true, lease: this.admit(e, now, request.needs), skipped };
     }
     return retryAtMs === undefined ? { ok: false, skipped, busy } : { ok: false, skipped, retryAtMs, busy };
   }
@@ -201,7 +246,7 @@ export class RotationEngine {
   unavailability(model: string, needs?: RequestNeeds): SkipReason | undefined {
     this.refresh();
     const e = this.entry(model);
-    return this.capabilityGap(e, needs) ?? this.healthGap(e, this.clock.now()) ?? this.admissionGap(e);
+    return this.capabilityGap(e, needs) ?? this.healthGap(e, this.clock.now(), needs) ?? this.admissionGap(e);
   }
 
   // ── outcomes (without a lease: for callers that track attempts themselves) ───────────────
@@ -409,8 +454,13 @@ export class RotationEngine {
         },
         accounts: [...this.accounts].map(([id, a]) => {
           rollWindows(a, now);
-          return { ...accountSnapshot(id, a, this.quotaLimits(a), now), probes: this.probeBudget(id, now) };
+          // A paced account's windows are in `quotas`; the `:free` minute/day figures are not its.
+          const limits = this.paced.has(id)
+            ? { perMinute: undefined, perDay: undefined }
+            : this.quotaLimits(a);
+          return { ...accountSnapshot(id, a, limits, now), probes: this.probeBudget(id, now) };
         }),
+        quotas: this.paced.snapshot(now, (id) => this.upstreamIdOf(this.entry(id))),
       },
       models,
     };
@@ -445,7 +495,15 @@ export class RotationEngine {
       requests: structuredClone(this.requests),
     };
     if (this.lastRotationMs !== undefined) system.lastRotationMs = this.lastRotationMs;
-    return { version: 1, savedAtMs: now, models, accounts, system };
+    const quotas = this.paced.toJSON(now);
+    return {
+      version: 1,
+      savedAtMs: now,
+      models,
+      accounts,
+      ...(Object.keys(quotas).length > 0 ? { quotas } : {}),
+      system,
+    };
   }
 
   /** Replace health, metrics and quota state with a saved state. In-flight counts start at zero. */
@@ -464,6 +522,7 @@ export class RotationEngine {
     }
     this.accounts.clear();
     for (const [id, a] of Object.entries(state.accounts)) this.accounts.set(id, structuredClone(a));
+    this.paced.restore(state.quotas);
     this.current = state.system.currentModel;
     this.lastCurrentNonNull = state.system.currentModel;
     this.totalRotations = state.system.totalRotations;
@@ -488,6 +547,16 @@ export class RotationEngine {
 
   private accountOf(e: ModelEntry): string {
     return e.profile.account ?? this.options.defaultAccount;
+  }
+
+  private upstreamIdOf(e: ModelEntry): string {
+    return e.profile.upstreamId ?? e.id;
+  }
+
+  /** The token estimate of one request on `e`: the prompt plus the answer's ceiling (lowered to the model's output limit). */
+  private tokenEstimate(e: ModelEntry, needs: RequestNeeds | undefined): number {
+    const output = Math.min(needs?.outputTokens ?? 0, e.profile.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+    return (needs?.promptTokens ?? 0) + output;
   }
 
   private isFree(e: ModelEntry): boolean {
@@ -528,12 +597,24 @@ export class RotationEngine {
         detail: `needs ~${needs.promptTokens} tokens, has ${p.contextLength}`,
       };
     }
+    const account = this.accountOf(e);
+    if (this.paced.has(account)) {
+      const tooLarge = this.paced.tooLarge(
+        account,
+        e.id,
+        this.upstreamIdOf(e),
+        this.tokenEstimate(e, needs),
+        this.clock.now(),
+      );
+      if (tooLarge) return { model: e.id, reason: 'budget_too_small', detail: tooLarge };
+    }
     return undefined;
   }
 
   /** Unavailability that time will cure: account blocks, cooldowns, open breakers. */
-  private healthGap(e: ModelEntry, now: number): SkipReason | undefined {
-    if (this.isFree(e)) {
+  private healthGap(e: ModelEntry, now: number, needs?: RequestNeeds): SkipReason | undefined {
+    const pacedAccount = this.paced.has(this.accountOf(e));
+    if (this.isFree(e) || pacedAccount) {
       const accountId = this.accountOf(e);
       const a = this.account(accountId);
       if (a.blocked) {
@@ -545,8 +626,21 @@ export class RotationEngine {
           rateLimit: true,
         };
       }
+      if (pacedAccount) {
+        const gap = this.paced.gap(accountId, e.id, this.upstreamIdOf(e), this.tokenEstimate(e, needs), now);
+        if (gap) {
+          this.pacedWakeMs = Math.min(this.pacedWakeMs, gap.untilMs);
+          return {
+            model: e.id,
+            reason: gap.per === 'account' ? 'account_quota' : 'model_quota',
+            untilMs: gap.untilMs,
+            detail: gap.detail,
+            rateLimit: true,
+          };
+        }
+      }
       rollWindows(a, now);
-      const local = localQuotaBlock(a, this.quotaLimits(a), now);
+      const local = pacedAccount ? undefined : localQuotaBlock(a, this.quotaLimits(a), now);
       if (local) {
         return {
           model: e.id,
@@ -688,7 +782,7 @@ export class RotationEngine {
     return undefined;
   }
 
-  private admit(e: ModelEntry, now: number): Lease {
+  private admit(e: ModelEntry, now: number, needs?: RequestNeeds): Lease {
     const isProbe = e.health.breaker.state === 'half_open';
     e.inFlight++;
     if (isProbe) {
@@ -696,7 +790,14 @@ export class RotationEngine {
       this.countProbe(e, now, 1);
     }
     const accountId = this.accountOf(e);
-    const counted = this.isFree(e) ? this.account(accountId) : undefined;
+    const paced: PacedCharge | undefined = this.paced.charge(
+      accountId,
+      e.id,
+      this.upstreamIdOf(e),
+      this.tokenEstimate(e, needs),
+      now,
+    );
+    const counted = this.isFree(e) && !paced ? this.account(accountId) : undefined;
     if (counted) {
       rollWindows(counted, now);
       counted.minute.count++;
@@ -727,8 +828,12 @@ export class RotationEngine {
       fail: (failure, timing = {}) => {
         if (!settle()) return;
         this.refresh();
-        this.onFailure(e, failure, timing, isProbe, epoch);
+        this.onFailure(e, failure, timing, isProbe, epoch, paced?.tokens);
         this.afterChange();
+      },
+      reportUsage: (totalTokens) => {
+        if (settled || !paced || !(totalTokens >= 0)) return;
+        paced.correct(totalTokens, this.clock.now());
       },
       release: () => {
         if (!settle()) return;
@@ -736,6 +841,7 @@ export class RotationEngine {
       },
       withdraw: () => {
         if (!settle()) return;
+        paced?.refund(this.clock.now());
         if (isProbe) this.countProbe(e, this.clock.now(), -1); // never sent: no probe spent
         if (!counted || !countedIn) return;
         // Only from the windows it was counted in (they may have rolled since).
@@ -788,6 +894,8 @@ export class RotationEngine {
     timing: AttemptTiming,
     isProbe: boolean,
     epoch?: number,
+    /** The token estimate the attempt was counted with in a paced account's windows. */
+    tokens?: number,
   ): void {
     const now = this.clock.now();
     const m = e.metrics;
@@ -802,9 +910,15 @@ export class RotationEngine {
     const h = e.health;
     const stale = epoch !== undefined && epoch !== e.epoch;
 
+    const account = this.accountOf(e);
+    const pacedAccount = this.paced.has(account);
     if (failure.kind === 'rate_limit') {
       m.rateLimited++;
       e.recent.add(0);
+      if (pacedAccount && failure.window !== undefined) {
+        this.onProviderRateLimit(e, account, failure, now, stale);
+        return;
+      }
       if (failure.scope === 'model') {
         const hinted = hintedDelayMs(failure, now, this.options.maxModelHintMs);
         if (stale) {
@@ -833,6 +947,31 @@ export class RotationEngine {
         );
       }
       return;
+    }
+
+    if (failure.kind === 'overloaded') {
+      // The provider is busy: not the account's fault, no sign the model is broken. A brief
+      // cooldown (the server's hint, else the rate-limit backoff) moves traffic elsewhere; no
+      // breaker count.
+      e.recent.add(0);
+      if (stale) return;
+      h.consecutiveRateLimits++;
+      e.epoch++;
+      const hinted = hintedDelayMs(failure, now, this.options.maxModelHintMs);
+      const delay = hinted ?? backoffDelayMs(h.consecutiveRateLimits - 1, this.options.retry, this.random);
+      const by = failure.providerId ?? failure.provider;
+      this.setCooldown(
+        e,
+        now + delay,
+        'overloaded',
+        `overloaded${by ? ` (${by})` : ''}: provider capacity, not the quota`,
+      );
+      return;
+    }
+
+    if (failure.providerKind === 'request_too_large' && pacedAccount && failure.window !== undefined) {
+      // One request larger than the whole window: never send one this large there again.
+      this.paced.learnTooLarge(account, e.id, failure.window, failure.per ?? 'model', tokens ?? 0, now);
     }
 
     if (failure.kind === 'model_not_found') {
@@ -868,6 +1007,48 @@ export class RotationEngine {
         reason,
       );
     }
+  }
+
+  /**
+   * A paced provider's 429 for a known window. A model's short window cools the pair down as any
+   * model-scoped 429 does; a model's day-scale window parks the pair until the window resets; an
+   * account-wide window blocks every model of that provider — and only that provider: the
+   * request moves on to the next one at once.
+   */
+  private onProviderRateLimit(
+    e: ModelEntry,
+    account: string,
+    failure: Extract<Failure, { kind: 'rate_limit' }>,
+    now: number,
+    stale: boolean,
+  ): void {
+    const window = failure.window!;
+    const long = isLongQuotaWindow(window);
+    const per = failure.per ?? (failure.scope === 'model' ? 'model' : 'account');
+    const hinted = hintedDelayMs(
+      failure,
+      now,
+      long ? this.options.maxAccountHintMs : this.options.maxModelHintMs,
+    );
+    const h = e.health;
+    const what = `${windowWords(window)}${per === 'model' ? ' of this model' : ''}`;
+    const detail = `${account}: ${what} spent${hinted === undefined ? ' (backoff)' : ''}`;
+    if (per === 'model' && !long) {
+      if (stale) {
+        if (hinted !== undefined && h.cooldown) this.setCooldown(e, now + hinted, 'rate_limited', detail);
+        return;
+      }
+      h.consecutiveRateLimits++;
+      e.epoch++;
+      const delay = hinted ?? backoffDelayMs(h.consecutiveRateLimits - 1, this.options.retry, this.random);
+      this.setCooldown(e, now + delay, 'rate_limited', detail);
+      return;
+    }
+    // A day-scale or account-wide window: its reset is a fact of the window, not a backoff step.
+    const untilMs = now + (hinted ?? this.options.retry.maxDelayMs);
+    this.paced.block(account, e.id, window, per, untilMs, 'a 429 said so', now);
+    if (per === 'model') this.setCooldown(e, untilMs, 'rate_limited', detail);
+    else this.blockAccount(account, long ? 'account_day' : 'account_minute', untilMs, `${what} spent`);
   }
 
   private setCooldown(e: ModelEntry, untilMs: number, reason: CooldownReason, detail: string): void {
@@ -966,6 +1147,11 @@ export class RotationEngine {
         } else next = Math.min(next, a.blocked.untilMs);
       }
       this.nextWakeMs = next;
+    }
+    if (now >= this.pacedWakeMs) {
+      // A paced window may have room again: the current model may change.
+      this.pacedWakeMs = Number.POSITIVE_INFINITY;
+      this.dirty = true;
     }
     if (this.dirty) this.recomputeCurrent(now);
   }

@@ -153,7 +153,7 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
       resetAtMs: NOW + 26_000,
     },
   ],
-  'gemini/native_503_model_overloaded.json': ['gemini', { kind: 'server_error', providerKind: 'overloaded' }],
+  'gemini/native_503_model_overloaded.json': ['gemini', { kind: 'overloaded', providerKind: 'overloaded' }],
   'gemini/openai_compat_400_array_several_unknown_fields.json': [
     'gemini',
     {
@@ -181,7 +181,7 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
   'gemini/stream_wrapper_400_api_key_invalid.json': ['gemini', { kind: 'auth', providerKind: 'auth' }],
   'gemini/stream_wrapper_503_high_demand.json': [
     'gemini',
-    { kind: 'server_error', providerKind: 'overloaded' },
+    { kind: 'overloaded', providerKind: 'overloaded' },
   ],
 
   // --- Cerebras: flat bodies; minute vs day only in the message; queue_exceeded is overload.
@@ -195,7 +195,7 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
   ],
   'cerebras/429_queue_exceeded_high_traffic.json': [
     'cerebras',
-    { kind: 'server_error', providerKind: 'overloaded', upstreamCode: 'queue_exceeded' },
+    { kind: 'overloaded', providerKind: 'overloaded', upstreamCode: 'queue_exceeded' },
   ],
   'cerebras/429_rpm_request_quota_exceeded.json': [
     'cerebras',
@@ -261,7 +261,7 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
   ],
   'mistral/429_service_tier_capacity_exceeded.json': [
     'mistral',
-    { kind: 'server_error', providerKind: 'overloaded' },
+    { kind: 'overloaded', providerKind: 'overloaded' },
   ],
 
   // --- GitHub Models: the counter is named; the day is rolling, so "wait N seconds" is right.
@@ -417,7 +417,7 @@ const EXPECTED: Record<string, [provider: string, expected: Expected]> = {
     'llamacpp',
     { kind: 'context_length', providerKind: 'context_length' },
   ],
-  'llamacpp/503_loading_model.json': ['llamacpp', { kind: 'server_error', providerKind: 'overloaded' }],
+  'llamacpp/503_loading_model.json': ['llamacpp', { kind: 'overloaded', providerKind: 'overloaded' }],
   'llamacpp/stream_error_nonstandard_sse_field_legacy.json': [
     'llamacpp',
     { kind: 'context_length', providerKind: 'context_length', status: 200 },

@@ -35,8 +35,8 @@ export type ProviderFailure = Failure & ProviderFailureDetail;
 const ENGINE_KIND: Readonly<
   Record<Exclude<ProviderErrorKind, 'rate_limit'>, Exclude<FailureKind, 'rate_limit'>>
 > = {
-  // Not the account's fault; today's nearest is a transient model fault.
-  overloaded: 'server_error',
+  // Not the account's fault, nor a sign the model is broken: a brief cooldown, no breaker count.
+  overloaded: 'overloaded',
   // "Use a model with a bigger budget" is what context_length already means to the engine.
   request_too_large: 'context_length',
   context_length: 'context_length',

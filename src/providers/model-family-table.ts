@@ -2,6 +2,7 @@
  * The shipped table of model families (`registry/model-families.yaml`): one open model, the id each
  * provider serves it under. The schema is the type; load errors are `file:line: field: message`.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { packageRoot } from '../package-root.js';
@@ -66,4 +67,9 @@ export async function loadModelFamilies(path = defaultModelFamiliesPath()): Prom
 /** Parses and validates the families YAML; throws `RegistryError`. */
 export function parseModelFamilies(text: string, file: string): ModelFamilyTable {
   return parseYamlWithSchema(modelFamilyTableSchema, text, file);
+}
+
+/** The families read synchronously (for `createRotor()`; read once at start). */
+export function loadModelFamiliesSync(path = defaultModelFamiliesPath()): ModelFamilyTable {
+  return parseModelFamilies(readFileSync(path, 'utf8'), path);
 }

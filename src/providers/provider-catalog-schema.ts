@@ -224,6 +224,11 @@ export const providerSchema = z.strictObject({
   unknown_limit_cooldown_s: z.number().positive().default(60),
   /** Terms a user pooling this provider should know (one key per provider; no resale; …). */
   terms: z.string().optional(),
+  /**
+   * Models (the provider's own ids) that join the automatic rotation when the provider joins,
+   * best first. A model the key cannot use answers 404 or "no free quota" and is retired.
+   */
+  rotation: z.array(z.string().min(1)).default([]),
 });
 
 export const providerCatalogSchema = z
@@ -232,6 +237,11 @@ export const providerCatalogSchema = z
     last_updated: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected an ISO date like 2026-11-30'),
     /** Rules every provider shares, tried after the provider's own. */
     common_errors: z.array(errorRuleSchema).default([]),
+    /**
+     * The order in which joined providers' models fill the automatic rotation (`auto`). Providers
+     * not listed follow in catalog order, local servers last.
+     */
+    auto_order: z.array(providerId).default([]),
     providers: z.array(providerSchema),
   })
   .superRefine((catalog, ctx) => {

@@ -48,6 +48,12 @@ export interface ReconcilerOptions {
   timeoutMs: number;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Which rotation entries this list speaks for (pooled providers: OpenRouter's bare ids, not
+   * `<provider>:<id>` pairs). The others keep their places; the reconciled entries take the slot
+   * of the first one. Default: every entry.
+   */
+  owns?: (model: string) => boolean;
   /** Runs `run` every `ms`, returns a cancel function. Default: an unref'd `setInterval`. */
   every?: (ms: number, run: () => void) => () => void;
 }
@@ -108,13 +114,14 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
     }
     if (stopped.signal.aborted) return failed('stopped');
 
+    const owns = options.owns ?? (() => true);
     const retired = new Map<string, RetiredBy>();
     for (const m of engine.metrics().models) {
-      if (m.retired) retired.set(m.model, retiredByList.has(m.model) ? 'list' : 'traffic');
+      if (m.retired && owns(m.model)) retired.set(m.model, retiredByList.has(m.model) ? 'list' : 'traffic');
     }
     const atMs = clock.now();
     const result = reconcileRotation({
-      current: engine.rotationOrder,
+      current: engine.rotationOrder.filter(owns),
       pinned,
       listed,
       registry: options.registry,
@@ -132,7 +139,8 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
     // The order first, then retirements: retiring dead entries one by one while they are still in
     // the order would record a rotation through each of them.
     const orderChange = result.changes.find((c) => c.type === 'order');
-    if (result.orderChanged) engine.setRotationOrder(result.order, orderChange?.reason);
+    if (result.orderChanged)
+      engine.setRotationOrder(mergeOwned(engine.rotationOrder, result.order, owns), orderChange?.reason);
     for (const { id, reason } of result.retired) engine.retire(id, reason);
     retiredByList.clear();
     for (const id of result.retiredByList) retiredByList.add(id);
@@ -227,4 +235,23 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** `order` in place of the entries of `rotation` that `owns` claims (at the first one's slot; at the end if none). */
+function mergeOwned(
+  rotation: readonly string[],
+  order: readonly string[],
+  owns: (model: string) => boolean,
+): string[] {
+  const out: string[] = [];
+  let placed = false;
+  for (const id of rotation) {
+    if (!owns(id)) out.push(id);
+    else if (!placed) {
+      out.push(...order);
+      placed = true;
+    }
+  }
+  if (!placed) out.push(...order);
+  return out;
 }

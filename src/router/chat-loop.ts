@@ -69,7 +69,7 @@ export async function* runChatBatches(
   const { engine, clock, options } = ctx;
   const startedMs = clock.now();
   const deadlineMs = Math.min(call.deadlineMs ?? options.deadlineMs, options.deadlineMs);
-  const order = requestOrder(request, engine.rotationOrder);
+  const order = ctx.orderFor ? ctx.orderFor(request) : requestOrder(request, engine.rotationOrder);
   if (order.length === 0)
     throw new InvalidRequestError('No models to try: the rotation is empty', { param: 'model' });
   const s: RequestState = {
@@ -85,6 +85,7 @@ export async function* runChatBatches(
     rateLimitedHere: new Set(),
     retriedSameModel: new Set(),
     resentClamped: new Set(),
+    resentStripped: new Set(),
     failuresSeen: { rateLimit: 0, other: 0 },
     retryFirst: undefined,
     resend: false,
@@ -181,17 +182,19 @@ function startAttempt(
 ): LiveAttempt {
   if (!hedge) ctx.hedgeBudget.countAttempt();
   const limit = outputLimit(ctx.engine.profile(lease.model), s.needs.promptTokens ?? 0);
+  const clamped = clampOutput(body, limit);
   const live = new LiveAttempt({
     transport: ctx.transport,
     clock: ctx.clock,
     lease,
     upstream: ctx.upstreamFor(lease.model),
-    body: clampOutput(body, limit),
+    body: ctx.prepareBody?.(lease.model, clamped) ?? clamped,
     timeouts: ctx.options.timeouts,
     signal: s.signal,
     deadlineAt: s.deadlineAt,
     keepRawText: s.mode === 'stream',
     ownController: hedge,
+    extras: ctx.transportExtras?.(lease), // pooled providers: upstream id, classification, quota headers
   });
   live.hedge = hedge;
   return live;
@@ -507,20 +510,40 @@ function decide(
       for (const id of s.order) if (accountOf(ctx, id) === lease.account) s.exclude.add(id);
       break;
     case 'rate_limit':
-      if (failure.scope === 'model') {
+    case 'overloaded':
+      if (failure.kind === 'overloaded' || (failure.kind === 'rate_limit' && failure.scope === 'model')) {
         s.exclude.add(lease.model);
         s.rateLimitedHere.add(lease.model);
       }
-      // Account-wide: the engine now blocks the account; the next acquire decides wait or fail.
+      // Account-wide: the engine now blocks the account (a pooled provider's: that provider
+      // only); the next acquire moves on to another provider, or decides wait or fail.
       break;
     case 'unsupported':
-      learnIncapability(engine, lease.model, failure, s.needs);
+      // A parameter this provider rejects: resend once without it (and never send it there again).
+      if (
+        failure.providerKind === 'bad_param' &&
+        failure.params &&
+        !s.resentStripped.has(lease.model) &&
+        ctx.learnRejectedParams?.(lease.model, failure.params)
+      ) {
+        s.resentStripped.add(lease.model);
+        s.retryFirst = lease.model;
+        s.resend = true;
+        break;
+      }
+      if (failure.providerKind !== 'bad_param') learnIncapability(engine, lease.model, failure, s.needs);
       s.exclude.add(lease.model);
       break;
     case 'model_not_found':
       s.exclude.add(lease.model);
       break;
     case 'context_length': {
+      // Larger than this provider's whole budget (a 413): never retried there; the engine now
+      // skips it for requests this large, so the request goes to a provider with a bigger one.
+      if (failure.providerKind === 'request_too_large') {
+        s.exclude.add(lease.model);
+        break;
+      }
       // Learn what the answer says; send again, clamped, if the prompt itself fits this model;
       // else move on — only to models with a larger window.
       const report = readContextReport(failure.message);
@@ -668,7 +691,13 @@ function engineNeeds(request: ChatRequest): RequestNeeds {
     vision: n.vision,
     systemPrompt: n.systemPrompt,
     promptTokens: n.estimatedPromptTokens,
+    ...(outputCeiling(request) === undefined ? {} : { outputTokens: outputCeiling(request) }),
   };
+}
+
+/** The answer's ceiling the client asked for (`max_completion_tokens`, else `max_tokens`). */
+function outputCeiling(request: ChatRequest): number | undefined {
+  return request.max_completion_tokens ?? request.max_tokens ?? undefined;
 }
 
 /** The body sent upstream: the client's request minus what rotor decides (model, fallback list, streaming). */

@@ -15,12 +15,21 @@ import { RetryBudget, type RetryBudgetStatus } from '../engine/retry-budget.js';
 import { RotationEngine } from '../engine/rotation-engine.js';
 import { SEED_ROTATION_ORDER } from '../engine/seed-defaults.js';
 import { type AttemptRecord, InvalidRequestError } from '../errors.js';
+import { createFamilyResolver, type FamilyResolver } from '../providers/family-resolver.js';
+import { loadModelFamiliesSync, type ModelFamilyTable } from '../providers/model-family-table.js';
+import { loadProviderCatalogSync } from '../providers/provider-catalog-file.js';
+import type { ProviderCatalog } from '../providers/provider-catalog-schema.js';
+import { loadQualityRankingSync, type QualityRanking, qualityScorer } from '../providers/quality-ranking.js';
 import { type ChatTransport, UpstreamClient } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { AttemptCoordinator } from './attempt-coordinator.js';
 import { type ChatCallOptions, ChatRun, type LoopContext, runChat, runChatBatches } from './chat-loop.js';
 import { HedgeDelays } from './hedge-delay.js';
 import type { HedgeCounts } from './loop-context.js';
+import { expandModelName, familyOfName, RANKING_ALIASES } from './model-resolver.js';
+import { normalizePairId, OPENROUTER_PROVIDER, splitPairId } from './pair-id.js';
+import { PooledProviders } from './pooled-providers.js';
+import { requestOrder } from './request-order.js';
 import { type RotorOptions, type RotorOptionsInput, rotorOptionsSchema } from './rotor-options.js';
 
 export interface RotorDeps {
@@ -35,6 +44,16 @@ export interface RotorDeps {
    * see — e.g. for a debug log.
    */
   onUpstreamDetail?: (info: UpstreamDetail) => void;
+  /**
+   * The provider catalog upstreams' `provider` names refer to (the shipped one merged with the
+   * config's `providers:`). Default: the shipped `registry/providers.yaml`, read when an upstream
+   * names a provider.
+   */
+  providerCatalog?: ProviderCatalog;
+  /** Model families across providers. Default: the shipped `registry/model-families.yaml` (when providers are pooled). */
+  families?: ModelFamilyTable;
+  /** The quality ranking `best` orders by. Default: the shipped `registry/model-quality.yaml` (when providers are pooled). */
+  quality?: QualityRanking;
 }
 
 /** The low-level side of a failed attempt, for operators. */
@@ -62,7 +81,7 @@ export interface ChatStream extends AsyncIterable<ChatCompletionChunk> {
 export interface RotorStatus {
   atMs: number;
   rotation: readonly string[];
-  upstreams: Array<{ id: string; baseUrl: string; hasKey: boolean }>;
+  upstreams: Array<{ id: string; baseUrl: string; hasKey: boolean; provider: string | null }>;
   metrics: MetricsSnapshot;
   events: readonly EngineEvent[];
   /** The retry budget: retries left (`tokens`) of those the window allows (`maxTokens`), and refusals. */
@@ -84,7 +103,28 @@ export interface Rotor {
   /** Answer a chat request as a stream; fails over freely until the first content chunk. */
   chatStream(request: unknown, options?: ChatCallOptions): ChatStream;
   status(): RotorStatus;
+  /**
+   * The models a requested name stands for, best first (`fast`, `best`, a family or any provider's
+   * id for it; see `model-resolver.ts`). Without pooled providers: the name itself.
+   */
+  expandModel(name: string): string[];
+  /** Pooled providers (upstreams with a catalog `provider`), or undefined when there are none. */
+  readonly pool: RotorPool | undefined;
   close(): Promise<void>;
+}
+
+/** What `createRotor()` knows of pooled providers, for the gateway's model list and status. */
+export interface RotorPool {
+  readonly providers: PooledProviders;
+  readonly families: FamilyResolver | undefined;
+  /** The family of an engine model id, if any. */
+  familyOf(model: string): string | undefined;
+  /**
+   * Whether `name` names something the pool serves without being a model id the engine knows:
+   * `fast`, `best`, a family with a pooled member, a bare id a pooled pair is served under, or
+   * `openrouter:<known id>`.
+   */
+  knows(name: string): boolean;
 }
 
 /** Validate rotor options, with errors that name the path and the bad value. */
@@ -101,14 +141,17 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
   const options = parseRotorOptions(input);
   const clock = deps.clock ?? systemClock;
   const random = deps.random ?? systemRandom;
-  const rotation =
+  const rotation = (
     options.rotation ??
-    (options.engine.rotationOrder.length > 0 ? options.engine.rotationOrder : SEED_ROTATION_ORDER);
+    (options.engine.rotationOrder.length > 0 ? options.engine.rotationOrder : SEED_ROTATION_ORDER)
+  ).map(normalizePairId);
   const engine = new RotationEngine({ ...options.engine, rotationOrder: [...rotation] }, { clock, random });
   const upstreams = new Map<string, UpstreamConfig>(options.upstreams.map((u) => [u.id, u]));
   const defaultUpstream = options.upstreams[0]!;
+  const pooled = poolProviders(options, engine, deps);
   const modelUpstream = new Map<string, string>();
-  for (const m of options.models) {
+  for (const raw of options.models) {
+    const m = { ...raw, id: normalizePairId(raw.id) };
     const upstream = m.upstream ?? defaultUpstream.id;
     if (!upstreams.has(upstream)) {
       throw new InvalidRequestError(
@@ -119,10 +162,15 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
       );
     }
     modelUpstream.set(m.id, upstream);
+    const upstreamId =
+      m.upstreamId ?? (m.id.startsWith(`${upstream}:`) ? m.id.slice(upstream.length + 1) : m.id);
+    const isPooled = pooled?.providers.has(upstream) === true;
     engine.upsertProfile({
       id: m.id,
       account: upstream,
-      ...(m.free === undefined ? {} : { free: m.free }),
+      ...(upstreamId === m.id ? {} : { upstreamId }),
+      // A pooled provider's quota is its own windows, never OpenRouter's `:free` counting.
+      ...(m.free === undefined ? (isPooled ? { free: false } : {}) : { free: m.free }),
       ...(m.contextLength === undefined ? {} : { contextLength: m.contextLength }),
       ...(m.maxOutputTokens === undefined ? {} : { maxOutputTokens: m.maxOutputTokens }),
       ...(m.expectedLatencyMs === undefined ? {} : { expectedLatencyMs: m.expectedLatencyMs }),
@@ -137,6 +185,26 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
       if (!modelUpstream.has(id)) engine.upsertProfile({ id, account: defaultUpstream.id });
     }
   }
+  const upstreamFor = (model: string): UpstreamConfig =>
+    upstreams.get(modelUpstream.get(model) ?? defaultUpstream.id) ?? defaultUpstream;
+  if (pooled) {
+    // A pair of a pooled provider named by a client but not configured (`groq:some-new-model`):
+    // it belongs to that provider's upstream and account.
+    const providerIds = new Set(pooled.providers.upstreamIds());
+    pooled.describe = (id: string) => {
+      if (modelUpstream.has(id) || engine.hasModel(id)) return;
+      const pair = splitPairId(id, providerIds);
+      if (!pair || !upstreams.has(pair.provider)) return;
+      modelUpstream.set(id, pair.provider);
+      engine.upsertProfile({ id, account: pair.provider, upstreamId: pair.model, free: false });
+    };
+  }
+  const expandModel = (name: string): string[] => {
+    if (!pooled) return [name];
+    const expanded = expandModelName(name, engine.rotationOrder, pooled.resolverDeps(engine, upstreamFor));
+    for (const id of expanded) pooled.describe(id);
+    return expanded;
+  };
   const ownsTransport = deps.transport === undefined;
   const transport = deps.transport ?? new UpstreamClient({ clock });
   const ctx: LoopContext = {
@@ -152,9 +220,22 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
     ),
     hedgeDelays: new HedgeDelays(engine, options.hedging),
     hedges: { started: 0, won: 0, wasted: 0, skippedForQuota: 0 },
-    upstreamFor: (model) => upstreams.get(modelUpstream.get(model) ?? defaultUpstream.id) ?? defaultUpstream,
+    upstreamFor,
     coordinator: deps.coordinator,
     onUpstreamDetail: deps.onUpstreamDetail,
+    ...(pooled
+      ? {
+          orderFor: (request) => requestOrder(request, engine.rotationOrder, expandModel),
+          prepareBody: (model, body) => pooled.providers.prepareBody(upstreamFor(model).id, body),
+          learnRejectedParams: (model, params) =>
+            pooled.providers.learnRejected(upstreamFor(model).id, params),
+          transportExtras: (lease) => {
+            const upstreamId = engine.profile(lease.model).upstreamId ?? lease.model;
+            const extras = pooled.providers.extras(upstreamFor(lease.model).id, lease, upstreamId);
+            return extras ?? (upstreamId === lease.model ? undefined : { model: upstreamId });
+          },
+        }
+      : {}),
   };
 
   const parse = (request: unknown): ChatRequest => parseChatRequest(request);
@@ -194,6 +275,7 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
           id: u.id,
           baseUrl: u.baseUrl,
           hasKey: Boolean(u.apiKey),
+          provider: u.provider ?? null,
         })),
         metrics: engine.metrics(),
         events: engine.recentEvents(),
@@ -206,9 +288,93 @@ export function createRotor(input: RotorOptionsInput = {}, deps: RotorDeps = {})
         },
       };
     },
+    expandModel,
+    pool: pooled
+      ? {
+          providers: pooled.providers,
+          families: pooled.families,
+          familyOf: (model) => pooled.familyOf(model, engine),
+          knows: (name) => {
+            if (RANKING_ALIASES.has(name)) return true;
+            const id = normalizePairId(name);
+            if (engine.hasModel(id)) return true;
+            const deps = pooled.resolverDeps(engine, upstreamFor);
+            const family = familyOfName(id, deps);
+            if (family) return family.members.some((m) => deps.providers.has(m.provider));
+            return engine.knownModels().some((m) => deps.upstreamIdOf(m) === id);
+          },
+        }
+      : undefined,
     async close() {
       if (ownsTransport && 'close' in transport && typeof transport.close === 'function')
         await transport.close();
     },
   };
+}
+
+interface Pool {
+  providers: PooledProviders;
+  families: FamilyResolver | undefined;
+  quality: (model: string, family: string | undefined) => number | undefined;
+  /** Give a client-named pair of a pooled provider its upstream and account (set once the upstreams are known). */
+  describe(id: string): void;
+  resolverDeps(
+    engine: RotationEngine,
+    upstreamFor: (model: string) => UpstreamConfig,
+  ): Parameters<typeof expandModelName>[2];
+  familyOf(model: string, engine: RotationEngine): string | undefined;
+}
+
+/**
+ * The pooled providers of these options (upstreams naming a catalog `provider`), with the
+ * families and quality ranking their requests are resolved with; undefined when there are none,
+ * so a rotor without them behaves exactly as before.
+ */
+function poolProviders(options: RotorOptions, engine: RotationEngine, deps: RotorDeps): Pool | undefined {
+  const named = options.upstreams.filter((u) => u.provider !== undefined);
+  if (named.length === 0) return undefined;
+  const catalog = deps.providerCatalog ?? loadProviderCatalogSync();
+  const providers = new PooledProviders(catalog, engine);
+  for (const u of named) {
+    const provider = catalog.providers.find((p) => p.id === u.provider);
+    if (!provider) {
+      throw new InvalidRequestError(
+        `Invalid rotor options: upstreams: ${u.id} names unknown provider "${u.provider}" (known: ${catalog.providers.map((p) => p.id).join(', ')})`,
+        { code: 'invalid_options' },
+      );
+    }
+    providers.add(u.id, provider);
+  }
+  const families = createFamilyResolver(deps.families ?? loadModelFamiliesSync());
+  const score = qualityScorer(deps.quality ?? loadQualityRankingSync());
+  // Pairs exist for pooled providers and for OpenRouter when it is an upstream (its bare ids).
+  const providerIds = new Set([
+    ...providers.upstreamIds(),
+    ...options.upstreams.filter((u) => u.id === OPENROUTER_PROVIDER).map((u) => u.id),
+  ]);
+  const pool: Pool = {
+    providers,
+    families,
+    quality: score,
+    describe: () => {},
+    familyOf(model, e) {
+      const upstreamId = e.profile(model).upstreamId ?? model;
+      const account = e.profile(model).account ?? e.options.defaultAccount;
+      return (
+        families.familyOf(account, upstreamId) ?? familyOfName(model, { families, providers: providerIds })
+      )?.family;
+    },
+    resolverDeps(e, upstreamFor) {
+      return {
+        families,
+        providers: providerIds,
+        knownModels: () => e.knownModels(),
+        upstreamIdOf: (m) => e.profile(m).upstreamId ?? m,
+        providerOf: (m) => upstreamFor(m).id,
+        latencyMs: (m) => e.latencyP50Ms(m),
+        quality: (m) => score(m, pool.familyOf(m, e)),
+      };
+    },
+  };
+  return pool;
 }

@@ -7,6 +7,7 @@ import {
   type AttemptRecord,
   AuthenticationError,
   InsufficientCreditsError,
+  NoModelAvailableError,
   PayloadTooLargeError,
   PermissionDeniedError,
   RateLimitError,
@@ -27,6 +28,11 @@ export function errorForFailure(failure: Failure, attempts: AttemptRecord[], now
         code: 'invalid_request',
       });
     case 'context_length':
+      if (failure.providerKind === 'request_too_large')
+        return new PayloadTooLargeError(
+          `The request is larger than the whole token budget of every provider tried: ${failure.message}`,
+          { ...options, code: 'request_too_large' },
+        );
       return new UpstreamRequestError(
         `The prompt is longer than the context window of every model tried: ${failure.message}`,
         400,
@@ -44,6 +50,14 @@ export function errorForFailure(failure: Failure, attempts: AttemptRecord[], now
       );
     case 'credits':
       return new InsufficientCreditsError(failure.message, { ...options, code: 'insufficient_credits' });
+    case 'overloaded': {
+      const retryAfterMs = retryAfter(failure, nowMs) ?? 1000;
+      return new NoModelAvailableError(`The provider is overloaded: ${failure.message}`, {
+        ...options,
+        code: 'upstream_overloaded',
+        retryAfterMs,
+      });
+    }
     case 'rate_limit': {
       // Without a hint, the first backoff step: a 429 always says when to come back.
       const retryAfterMs = retryAfter(failure, nowMs) ?? 1000;

@@ -13,7 +13,7 @@ import { forgetRawChunkText } from '../chat/raw-chunk-text.js';
 import type { Clock } from '../engine/clock.js';
 import type { Lease } from '../engine/engine-types.js';
 import { type BatchedChunkSource, isBatchedChunkSource } from '../upstream/chat-transport.js';
-import type { ChatTransport } from '../upstream/upstream-client.js';
+import type { ChatTransport, TransportRequest } from '../upstream/upstream-client.js';
 import type { UpstreamConfig } from '../upstream/upstream-config.js';
 import type { TimeoutsOptions } from './rotor-options.js';
 import { hasContent } from './stream-chunks.js';
@@ -39,6 +39,8 @@ export interface AttemptStart {
    * listener on it costs ~3 µs per attempt, and is only needed for that rare case (see `abandon`).
    */
   ownController: boolean;
+  /** Pooled providers: the model's upstream id and the provider's hooks (classification, quota headers, usage). */
+  extras?: Partial<TransportRequest> | undefined;
 }
 
 /** Why rotor stopped an attempt itself (another attempt won the race). */
@@ -150,6 +152,7 @@ export class LiveAttempt {
         timeouts: { ...start.timeouts, totalMs: Math.max(1, start.deadlineAt - this.clock.now()) },
         // A collected answer is assembled, never forwarded chunk by chunk: no upstream text to keep.
         keepRawText: start.keepRawText,
+        ...start.extras,
       });
       // Whole batches when the source offers them (fewer async hops per chunk).
       if (isBatchedChunkSource(stream)) this.source = stream;

@@ -8,6 +8,7 @@ import {
   type AttemptRecord,
   DeadlineExceededError,
   NoModelAvailableError,
+  PayloadTooLargeError,
   RateLimitError,
   type RotorError,
   type SkipReason,
@@ -16,6 +17,8 @@ import {
 import { errorForFailure } from './failure-error.js';
 
 const ACCOUNT_REASONS = new Set(['account_blocked', 'account_quota']);
+/** Quota windows spent (a pooled provider's per-model window counts too): 429 `quota_exhausted`. */
+const QUOTA_REASONS = new Set([...ACCOUNT_REASONS, 'model_quota']);
 
 /** Every candidate is out for good (retired, incapable, already failed for this request). */
 export function noCandidate(
@@ -43,6 +46,17 @@ export function noCandidate(
         },
       );
     }
+  }
+  if (
+    skipped.some((s) => s.reason === 'budget_too_small') &&
+    skipped.every(
+      (s) => s.reason === 'budget_too_small' || s.reason === 'context_too_small' || s.reason === 'retired',
+    )
+  ) {
+    return new PayloadTooLargeError(
+      'The request is larger than the whole token budget (or context window) of every provider that could serve it',
+      { ...options, code: 'request_too_large' },
+    );
   }
   const lacks = skipped.filter((s) => s.reason.startsWith('lacks_'));
   if (lacks.length > 0 && skipped.every((s) => s.reason.startsWith('lacks_') || s.reason === 'retired')) {
@@ -77,13 +91,25 @@ export function unavailable(
 ): RotorError {
   const temporary = skipped.filter((s) => s.untilMs !== undefined);
   const options = { attempts: attempts, skipped, ...retryOptions(retryAfterMs, deadlineMs) };
-  if (temporary.length > 0 && temporary.every((s) => ACCOUNT_REASONS.has(s.reason))) {
+  if (temporary.length > 0 && temporary.every((s) => QUOTA_REASONS.has(s.reason))) {
     const first = temporary[0]!;
     const resetMs = Math.min(...temporary.map((s) => s.untilMs as number));
-    return new RateLimitError(
-      `The upstream account's free-model quota is spent (${first.detail ?? first.reason}); it resets at ${new Date(resetMs).toISOString()} (in ${formatDuration(resetMs - nowMs)}).`,
-      { ...options, code: 'quota_exhausted', shouldRetry: false },
-    );
+    const reset = `${new Date(resetMs).toISOString()} (in ${formatDuration(resetMs - nowMs)})`;
+    // With pooled providers, one line per provider account: each detail starts with `<account>: `.
+    const details = [...new Set(temporary.map((s) => s.detail ?? s.reason))];
+    const accounts = new Set(details.map((d) => d.split(':')[0]));
+    const message =
+      accounts.size > 1
+        ? `Every provider's free quota is spent (${details.join('; ')}); the first resets at ${reset}.`
+        : `The upstream account's free-model quota is spent (${first.detail ?? first.reason}); it resets at ${reset}.`;
+    // An account's quota (OpenRouter's day, a provider account's window) is spent until its reset:
+    // SDKs should not sleep it out. A model's window alone says so only past the deadline.
+    const accountSpent = temporary.some((s) => ACCOUNT_REASONS.has(s.reason));
+    return new RateLimitError(message, {
+      ...options,
+      code: 'quota_exhausted',
+      ...(accountSpent ? { shouldRetry: false } : {}),
+    });
   }
   if (temporary.length > 0 && temporary.every((s) => s.rateLimit)) {
     return new RateLimitError(

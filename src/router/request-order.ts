@@ -18,16 +18,22 @@ export function isAutoModel(model: string): boolean {
   return AUTO_MODELS.has(model);
 }
 
+/**
+ * `expand` (pooled providers, see `model-resolver.ts`) turns one name into the pairs it stands
+ * for — a family, `fast`, `best`; without it every name is itself.
+ */
 export function requestOrder(
   request: Pick<ChatRequest, 'model' | 'models'>,
   rotation: readonly string[],
+  expand?: (name: string) => string[],
 ): string[] {
   const named = isAutoModel(request.model) ? undefined : request.model;
+  const names = (ids: readonly string[]) => (expand ? ids.flatMap((id) => expand(id)) : ids);
   if (request.models && request.models.length > 0) {
-    return dedupe(named ? [named, ...request.models] : request.models);
+    return dedupe(names(named ? [named, ...request.models] : request.models));
   }
   if (!named) return [...rotation];
-  return dedupe([named, ...rotation]);
+  return dedupe([...names([named]), ...rotation]);
 }
 
 function dedupe(ids: readonly string[]): string[] {

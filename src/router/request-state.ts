@@ -22,6 +22,8 @@ export interface RequestState {
   readonly retriedSameModel: Set<string>;
   /** Models sent the request again after their context-length answer taught rotor their limit. */
   readonly resentClamped: Set<string>;
+  /** Models sent the request again without the parameters their provider rejected. */
+  readonly resentStripped: Set<string>;
   readonly failuresSeen: { rateLimit: number; other: number };
   /** Try this model first next time (a same-model retry or a clamped re-send). */
   retryFirst: string | undefined;

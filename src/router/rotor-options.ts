@@ -18,12 +18,24 @@ export const upstreamSchema = z.object({
   title: z.string().optional(),
   /** Extra headers for every request to this upstream. */
   headers: z.record(z.string(), z.string()).optional(),
+  /**
+   * A pooled provider: the id of its entry in the provider catalog (`registry/providers.yaml`),
+   * whose rules then apply to this upstream — error classification, quota headers, limits paced
+   * per account (the upstream's id), parameters stripped. Absent (OpenRouter as rotor always
+   * spoke to it): none of these.
+   */
+  provider: z.string().min(1).optional(),
 });
 
 export const modelSchema = z.object({
   id: z.string().min(1),
   /** Which upstream serves it (default: the first). */
   upstream: z.string().optional(),
+  /**
+   * The id the upstream knows it by. Default: the id, minus a leading `<upstream>:` (a pooled
+   * provider's pair `groq:llama-3.1-8b-instant` is `llama-3.1-8b-instant` at Groq).
+   */
+  upstreamId: z.string().min(1).optional(),
   /** Counts against the account's free quota (default: id ends with `:free`). */
   free: z.boolean().optional(),
   /** Context window, tokens. */

@@ -76,7 +76,10 @@ export function endOfRequest(
   const now = ctx.clock.now();
   if (s.deferred) return s.deferred;
   const transient =
-    lastFailure === undefined || lastFailure.kind === 'rate_limit' || isTransientModelFault(lastFailure);
+    lastFailure === undefined ||
+    lastFailure.kind === 'rate_limit' ||
+    lastFailure.kind === 'overloaded' ||
+    isTransientModelFault(lastFailure);
   if (s.terminal || !transient || failuresSeen.rateLimit + failuresSeen.other === 0)
     return noCandidate(run.attempts, skippedNow ?? [], lastFailure, s.terminal, now);
   const skipped: SkipReason[] = [];

@@ -11,6 +11,7 @@ import { issueLines } from '../describe-value.js';
 import { engineOptionsSchema } from '../engine/engine-options.js';
 import { DEFAULT_MODEL_ALIASES } from '../protocols/model-alias.js';
 import { DEFAULT_STORED_RESPONSES } from '../protocols/responses/response-store.js';
+import { providerOverridesSchema } from '../providers/merge-provider-overrides.js';
 import { redact, registerSecret } from '../redact.js';
 import {
   hedgingSchema,
@@ -91,6 +92,13 @@ export const gatewayConfigSchema = z.strictObject({
     }),
   /** Path of the models registry YAML. Default: the shipped `registry/free-models.yaml`. */
   registry: z.string().optional(),
+  /**
+   * Pooled providers (see README "Providers"): id → fields that override the shipped catalog's
+   * entry (`registry/providers.yaml`: objects merge, arrays and values replace), or a whole new
+   * provider. Checked against the catalog's schema when the gateway starts. Default: none — every
+   * provider whose key variable is set joins as the catalog describes it.
+   */
+  providers: providerOverridesSchema.optional(),
   /** Deadline over all attempts and waits of one request, ms (clients may shorten it with `x-rotor-deadline-ms`). */
   deadlineMs: z.number().int().positive().default(120_000),
   /** Longest a request may queue for a model or the account quota, ms. */
@@ -203,6 +211,10 @@ export class ConfigError extends Error {
 /** Every secret the raw input holds, registered before validation so that no message can echo one. */
 function registerConfigSecrets(input: Record<string, Record<string, unknown> | undefined>): void {
   registerSecret(stringAt(input.upstream, 'apiKey'));
+  const providers = input.providers;
+  if (providers && typeof providers === 'object') {
+    for (const p of Object.values(providers)) registerSecret(stringAt(p, 'api_key'));
+  }
   const keys = input.server?.apiKeys;
   if (Array.isArray(keys)) for (const k of keys) registerSecret(typeof k === 'string' ? k : undefined);
   const storeUrl = stringAt(input.store, 'url');

@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineEvent } from '../engine/engine-events.js';
-import type { MetricsSnapshot } from '../engine/metrics-snapshot.js';
+import type { MetricsSnapshot, PacedQuotaSnapshot } from '../engine/metrics-snapshot.js';
 import type { RetryBudgetStatus } from '../engine/retry-budget.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
 import type { AttemptRecord } from '../errors.js';
@@ -38,6 +38,8 @@ export class GatewayMetrics {
       store?: { kind: string; degraded(): boolean };
       /** The retry budget, read at scrape time. */
       retryBudget?: () => RetryBudgetStatus;
+      /** Pooled providers: a quota window's limit and reset rule in words (`describeLimit`). */
+      describeQuota?: (quota: PacedQuotaSnapshot) => string;
       hedging?: () => RotorStatus['hedging'];
     },
   ) {
@@ -267,7 +269,11 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.reset();
-        for (const a of snapshot().system.accounts) {
+        const system = snapshot().system;
+        const paced = new Set(system.quotas.map((q) => q.account));
+        for (const a of system.accounts) {
+          // A pooled provider's windows are `rotor_provider_quota`; its block stays below.
+          if (paced.has(a.account)) continue;
           this.set({ account: a.account, window: 'minute', kind: 'used' }, a.minuteUsed);
           this.set({ account: a.account, window: 'day', kind: 'used' }, a.dayUsed);
           if (a.minuteLimit !== null)
@@ -303,6 +309,42 @@ export class GatewayMetrics {
         this.reset();
         for (const a of snapshot().system.accounts)
           this.set({ account: a.account }, (a.blockedUntilMs ?? 0) / 1000);
+      },
+    });
+    const describeQuota = info.describeQuota ?? ((q: PacedQuotaSnapshot) => q.rule);
+    new Gauge({
+      name: 'rotor_provider_quota',
+      help: 'Pooled providers’ quota windows, grouped by provider: used, limit and remaining per window (model "" = the whole account); `rule` is the limit and its reset in words.',
+      labelNames: ['provider', 'window', 'model', 'kind', 'rule'],
+      registers,
+      collect() {
+        this.reset();
+        for (const q of snapshot().system.quotas) {
+          const labels = {
+            provider: q.account,
+            window: q.window,
+            model: q.model ?? '',
+            rule: describeQuota(q),
+          };
+          this.set({ ...labels, kind: 'used' }, q.used);
+          if (q.limit !== null) this.set({ ...labels, kind: 'limit' }, q.limit);
+          if (q.remaining !== null) this.set({ ...labels, kind: 'remaining' }, q.remaining);
+        }
+      },
+    });
+    new Gauge({
+      name: 'rotor_provider_quota_blocked_until_seconds',
+      help: 'Unix time until which a pooled provider’s quota window has no room (a 429 or the provider’s headers said so; 0 when free).',
+      labelNames: ['provider', 'window', 'model'],
+      registers,
+      collect() {
+        this.reset();
+        for (const q of snapshot().system.quotas) {
+          this.set(
+            { provider: q.account, window: q.window, model: q.model ?? '' },
+            (q.blockedUntilMs ?? 0) / 1000,
+          );
+        }
       },
     });
 

@@ -14,13 +14,17 @@ import type { EngineEvent } from '../engine/engine-events.js';
 import type { Random } from '../engine/random.js';
 import { packageRoot } from '../package-root.js';
 import { ResponseStore } from '../protocols/responses/response-store.js';
+import type { Env, JoinedProvider, SkippedProvider } from '../providers/discover-providers.js';
+import { loadProviderCatalog } from '../providers/provider-catalog-file.js';
 import { type Reconciler, startReconciler } from '../reconcile/reconciler.js';
-import { redact, redactJson } from '../redact.js';
+import { redact, redactJson, registerSecret } from '../redact.js';
 import { startAdaptiveRanking } from '../registry/adaptive-rank.js';
 import { fetchModels } from '../registry/fetch-models.js';
+import { RegistryError } from '../registry/registry-error.js';
 import { defaultRegistryPath, loadRegistry } from '../registry/registry-file.js';
 import { type ModelDefaults, rotationDefaultsFrom } from '../registry/rotation-defaults.js';
 import { createRotor, type Rotor } from '../router/create-rotor.js';
+import { normalizePairId, splitPairId } from '../router/pair-id.js';
 import type { ModelOptions } from '../router/rotor-options.js';
 import { type Simulator, startSimulator } from '../sim/simulator.js';
 import { openStore } from '../store/open-store.js';
@@ -32,9 +36,11 @@ import { VERSION } from '../version.js';
 import { answerClientError } from './client-error.js';
 import { planReload, type ReloadPlan } from './config-reload.js';
 import { exposureWarning, reachableUrls } from './exposure.js';
-import type { GatewayConfig } from './gateway-config.js';
+import { ConfigError, type GatewayConfig } from './gateway-config.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { createGatewayApp, type GatewayApp } from './http-app.js';
+import { type ProviderPlan, planProviders } from './provider-plan.js';
+import { describeQuota, familyEntries, providersStatus } from './provider-status.js';
 import { type QuotaPoller, startQuotaPoller } from './quota-poller.js';
 
 export interface GatewayDeps {
@@ -42,6 +48,12 @@ export interface GatewayDeps {
   random?: Random;
   logger?: Logger;
   transport?: ChatTransport;
+  /**
+   * The environment pooled providers are discovered from (`GROQ_API_KEY`, `<ID>_BASE_URL`, …; see
+   * README "Providers"). Default: none, so an embedded gateway pools only what it is given;
+   * `rotor serve` passes `process.env`.
+   */
+  env?: Env;
 }
 
 export interface Gateway {
@@ -68,6 +80,8 @@ export interface Gateway {
   readonly coordinator: RedisCoordinator | undefined;
   /** Reads the daily free-model quota from `GET /key` (unless `quota.keyPollMs` is 0). */
   readonly quotaPoller: QuotaPoller | undefined;
+  /** Pooled providers: those that joined (OpenRouter apart) and those left out, with why. */
+  readonly providers: { joined: readonly JoinedProvider[]; skipped: readonly SkippedProvider[] };
   /** Stop accepting, drain in-flight requests (up to the configured drain time), then stop everything. */
   close(): Promise<{ drained: number; aborted: number }>;
 }
@@ -81,7 +95,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const logger = deps.logger ?? gatewayLogger(config.log.level);
   const registryFile = (await loadRegistry(config.registry ?? defaultRegistryPath())).registry;
   const registry = rotationDefaultsFrom(registryFile);
-  const simulated = !config.upstream.apiKey;
+  const plan = await providerPlan(config, deps.env ?? {});
+  for (const j of plan.joined) registerSecret(j.apiKey);
+  const pooled = plan.joined.length > 0;
+  /** A pooled provider's pair (`groq:…`), as opposed to an OpenRouter id. */
+  const pooledIds = new Set(plan.joined.map((j) => j.id));
+  const isPair = (id: string) => splitPairId(id, pooledIds) !== undefined;
+  // Simulated only when nothing real is configured: no OpenRouter key and no provider joined.
+  const simulated = !config.upstream.apiKey && !pooled;
   // Before anything starts: a store that cannot be opened (locked, corrupt) is one clear error.
   const opened = await openStore(config.store.url ?? 'memory', {
     logger,
@@ -101,29 +122,42 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       })
     : undefined;
 
-  const pinned = config.rotation.order;
-  const candidates = pinned ?? registry.rotation.filter((id) => usable(registry.models.get(id)));
+  const pinned = config.rotation.order?.map(normalizePairId);
+  const candidates =
+    pinned ??
+    plan.rotation(plan.openRouter ? registry.rotation.filter((id) => usable(registry.models.get(id))) : []);
   // Never escalate cost silently: paid models join the automatic rotation only when allowed.
-  const rotation = config.quota.allowPaidFallback ? candidates : candidates.filter(isFreeModelId);
+  // (A pooled provider's pairs are its free tier.)
+  const free = (id: string) => isPair(id) || isFreeModelId(id);
+  const rotation = config.quota.allowPaidFallback ? candidates : candidates.filter(free);
   if (rotation.length < candidates.length) {
     logger.warn(
-      { left_out: candidates.filter((id) => !isFreeModelId(id)) },
+      { left_out: candidates.filter((id) => !free(id)) },
       'paid models left out of the automatic rotation (quota.allowPaidFallback is false)',
     );
   }
-  const models: ModelOptions[] = [...registry.models].map(([id, m]) => modelOptions(id, m));
+  const models: ModelOptions[] = [
+    ...(plan.openRouter ? [...registry.models].map(([id, m]) => modelOptions(id, m)) : []),
+    ...plan.models,
+  ];
   // Left out of `auto` but still known: a client that names one explicitly gets it.
-  for (const id of candidates) if (!rotation.includes(id) && !registry.models.has(id)) models.push({ id });
+  for (const id of candidates)
+    if (!rotation.includes(id) && !registry.models.has(id) && !isPair(id)) models.push({ id });
   const rotor = createRotor(
     {
       upstreams: [
-        {
-          id: 'openrouter',
-          baseUrl: simulator ? simulator.url : config.upstream.baseUrl,
-          apiKey: config.upstream.apiKey ?? SIMULATED_KEY,
-          ...(config.upstream.referer ? { referer: config.upstream.referer } : {}),
-          title: config.upstream.title,
-        },
+        ...(plan.openRouter
+          ? [
+              {
+                id: 'openrouter',
+                baseUrl: simulator ? simulator.url : config.upstream.baseUrl,
+                apiKey: config.upstream.apiKey ?? SIMULATED_KEY,
+                ...(config.upstream.referer ? { referer: config.upstream.referer } : {}),
+                title: config.upstream.title,
+              },
+            ]
+          : []),
+        ...plan.upstreams,
       ],
       models,
       rotation,
@@ -142,6 +176,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       ...(opened.coordinator ? { coordinator: opened.coordinator } : {}),
       // Addresses and library messages stay out of client errors; operators see them at debug level.
       onUpstreamDetail: (info) => logger.debug(info, 'upstream failure detail'),
+      ...(pooled ? { providerCatalog: plan.catalog } : {}),
     },
   );
   try {
@@ -163,6 +198,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     version: VERSION,
     store: opened.store,
     retryBudget: () => rotor.status().retryBudget,
+    describeQuota: (q) => describeQuota(plan.catalog, q, (m) => rotor.engine.profile(m).upstreamId ?? m),
     hedging: () => rotor.status().hedging,
   });
   await opened.coordinator?.attach(rotor.engine); // first sync with the other replicas (bounded; degraded if down)
@@ -171,11 +207,20 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       ? persistEngine(rotor.engine, opened.store, { logger })
       : undefined;
   logger.info({ store: opened.store.kind, location: opened.store.location }, 'state store');
-  const known = (id: string) => registry.models.has(id) || rotor.engine.hasModel(id);
-  const upstreamInfo = { baseUrl: simulator ? simulator.url : config.upstream.baseUrl, simulated };
+  const known = (id: string) =>
+    registry.models.has(id) || rotor.engine.hasModel(id) || rotor.pool?.knows(id) === true;
+  const upstreamInfo = {
+    baseUrl: simulator
+      ? simulator.url
+      : plan.openRouter
+        ? config.upstream.baseUrl
+        : (plan.upstreams[0]?.baseUrl ?? config.upstream.baseUrl),
+    simulated,
+  };
   // In the background: the gateway serves at once, and no request waits for the model list.
   const reconciler =
-    (config.reconcile.enabled ?? (!simulated || config.sim.modelsFile !== undefined))
+    plan.openRouter &&
+    (config.reconcile.enabled ?? (Boolean(config.upstream.apiKey) || config.sim.modelsFile !== undefined))
       ? startReconciler({
           engine: rotor.engine,
           fetchModels: async (signal) =>
@@ -189,6 +234,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
           baseUrl: upstreamInfo.baseUrl,
           registry: registryFile.models,
           pinned: pinned !== undefined,
+          // OpenRouter's list speaks for OpenRouter's models only, never a pooled provider's pairs.
+          ...(pooled ? { owns: (id: string) => !isPair(id) } : {}),
           intervalMs: config.reconcile.intervalMs,
           timeoutMs: config.reconcile.timeoutMs,
           clock: rotor.engine.clock,
@@ -208,7 +255,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
       : undefined;
   // The daily free-model quota from `GET /key`, in the background: no request waits for it.
   const keyClient =
-    config.quota.keyPollMs > 0
+    config.quota.keyPollMs > 0 && plan.openRouter
       ? new UpstreamClient({ clock: rotor.engine.clock, metadataTimeoutMs: config.quota.keyTimeoutMs })
       : undefined;
   const keyUpstream = rotor.options.upstreams[0]!;
@@ -263,12 +310,46 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
           : null,
       },
       keyQuota: quotaPoller?.last() ?? null,
+      // Pooled providers, their models and quota windows grouped by provider (absent without any).
+      ...(pooled
+        ? {
+            providers: providersStatus(
+              rotor,
+              plan.catalog,
+              plan.joined,
+              plan.skipped,
+              s.metrics.system.quotas,
+            ),
+          }
+        : {}),
     };
   };
 
   const listModels = () => {
     const created = Math.floor(startedAtMs / 1000);
     const snapshot = new Map(rotor.engine.metrics().models.map((m) => [m.model, m]));
+    const poolEntries = pooled
+      ? [
+          {
+            id: 'fast',
+            object: 'model',
+            created,
+            owned_by: 'rotor',
+            rotor: { description: 'The rotation, lowest observed latency first, with automatic failover.' },
+          },
+          {
+            id: 'best',
+            object: 'model',
+            created,
+            owned_by: 'rotor',
+            rotor: {
+              description:
+                'The rotation, strongest first by the shipped quality ranking (registry/model-quality.yaml), with automatic failover.',
+            },
+          },
+          ...familyEntries(rotor, snapshot, created),
+        ]
+      : [];
     return [
       {
         id: 'auto',
@@ -277,6 +358,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         owned_by: 'rotor',
         rotor: { description: 'The first available model of the rotation, with automatic failover.' },
       },
+      ...poolEntries,
       ...rotor.engine.rotationOrder.map((id) => {
         const profile = rotor.engine.profile(id);
         const m = snapshot.get(id);
@@ -284,7 +366,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
           id,
           object: 'model',
           created,
-          owned_by: id.split('/')[0] ?? 'unknown',
+          owned_by: isPair(id) ? id.slice(0, id.indexOf(':')) : (id.split('/')[0] ?? 'unknown'),
           rotor: {
             context_length: profile.contextLength ?? null,
             capabilities: {
@@ -402,6 +484,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     store: opened.store,
     coordinator: opened.coordinator,
     quotaPoller,
+    providers: { joined: plan.joined, skipped: plan.skipped },
     close() {
       closing ??= (async () => {
         reconciler?.stop();
@@ -506,4 +589,15 @@ function registryInfo(
 function simulatedAccount(sim: GatewayConfig['sim']): { hasCredits?: boolean } {
   if (sim.freeTier !== undefined) return { hasCredits: !sim.freeTier };
   return sim.scenario ? {} : { hasCredits: true };
+}
+
+/** The providers to pool (README "Providers"); a bad `providers:` section is a configuration error. */
+async function providerPlan(config: GatewayConfig, env: Env): Promise<ProviderPlan> {
+  try {
+    return planProviders(await loadProviderCatalog(), config.providers, env, Boolean(config.upstream.apiKey));
+  } catch (err) {
+    if (err instanceof RegistryError)
+      throw new ConfigError(`Invalid providers configuration:\n  ${err.message}`);
+    throw err;
+  }
 }

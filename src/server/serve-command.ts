@@ -49,9 +49,10 @@ export function register(program: Command): void {
       }
       let gateway: Gateway;
       try {
-        gateway = await startGateway(config);
+        // Zero config: every provider whose key variable is set joins (README "Providers").
+        gateway = await startGateway(config, { env: process.env });
       } catch (err) {
-        if (err instanceof StoreError) {
+        if (err instanceof StoreError || err instanceof ConfigError) {
           say(`rotor: ${err.message}\n`);
           process.exit(2);
         }
@@ -66,7 +67,9 @@ export function register(program: Command): void {
             .slice(1)
             .map((u) => `rotor: also reachable at ${u}/v1\n`)
             .join('');
-      say(`${banner}${warning ? `\nrotor: WARNING: ${warning}\n\n` : ''}`);
+      say(
+        `${banner}${providersBanner(gateway.providers)}${warning ? `\nrotor: WARNING: ${warning}\n\n` : ''}`,
+      );
       process.on('SIGHUP', () => {
         let next: GatewayConfig;
         try {
@@ -132,4 +135,18 @@ export function simulatedAccountLine(account: AccountSnapshot): string {
   return account.hasCredits
     ? `Simulated account with credits: ${limits} (--sim-free-tier: 50 a day).`
     : `Simulated free-tier account: ${limits}.`;
+}
+
+/**
+ * Which providers are pooled and which are not, with why (only when at least one provider
+ * joined: without a provider key the banner is what it always was).
+ */
+export function providersBanner(providers: Gateway['providers']): string {
+  if (providers.joined.length === 0) return '';
+  const joined = providers.joined.map(
+    (j) =>
+      `rotor: provider ${j.id} joined (${j.keySource ?? 'no key needed'}; ${j.provider.rotation.length} models)\n`,
+  );
+  const skipped = providers.skipped.map((s) => `rotor: provider ${s.id} left out: ${s.reason}\n`);
+  return [...joined, ...skipped].join('');
 }

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { dayStartMs, nextMinuteMs, nextUtcMidnightMs } from '../engine/account-quota.js';
 import type { EngineEvent, ExternalFact } from '../engine/engine-events.js';
+import type { CooldownReason } from '../engine/engine-state.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
 import type {
   AdmissionRequest,
@@ -63,14 +64,14 @@ export interface CoordinatorStats {
 
 const FACT_TTL_MS = 48 * 3_600_000;
 const RETIRE_FACT_MS = 24 * 3_600_000;
-const COOLDOWN_REASONS = new Set(['rate_limited', 'consecutive_failures', 'manual']);
+const COOLDOWN_REASONS = new Set(['rate_limited', 'overloaded', 'consecutive_failures', 'manual']);
 
 const factSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('cooldown'),
     model: z.string(),
     untilMs: z.number(),
-    reason: z.enum(['rate_limited', 'consecutive_failures', 'manual']),
+    reason: z.enum(['rate_limited', 'overloaded', 'consecutive_failures', 'manual']),
     detail: z.string(),
   }),
   z.object({
@@ -456,9 +457,7 @@ export class RedisCoordinator implements AttemptCoordinator {
           type: 'cooldown',
           model: event.model,
           untilMs: event.untilMs,
-          reason: COOLDOWN_REASONS.has(event.reason)
-            ? (event.reason as 'rate_limited' | 'consecutive_failures' | 'manual')
-            : 'manual',
+          reason: COOLDOWN_REASONS.has(event.reason) ? (event.reason as CooldownReason) : 'manual',
           detail: event.detail,
         });
         this.releaseHeldProbe(event.model);

@@ -2,8 +2,9 @@
  * The contract between the router and whatever carries a chat request to an upstream.
  * The router relies on these exact names; `UpstreamClient` is the real implementation.
  */
-import type { ChatCompletionChunk } from '../chat/chat-types.js';
+import type { ChatCompletionChunk, Usage } from '../chat/chat-types.js';
 import type { Failure } from '../engine/failure.js';
+import type { HeaderMap } from './classify.js';
 import type { UpstreamConfig } from './upstream-config.js';
 
 /** Per-attempt time limits, all in milliseconds. */
@@ -35,6 +36,20 @@ export interface TransportRequest {
    * Default true; the router turns it off when it assembles a whole answer and forwards no chunk.
    */
   keepRawText?: boolean;
+  /**
+   * Ask for the answer's token usage in the stream (`stream_options.include_usage`). Default true;
+   * false for upstreams that reject `stream_options` (Mistral's 422).
+   */
+  includeUsage?: boolean;
+  /** Told every answer's status and headers, errors included (pooled providers learn quota from them). */
+  onResponse?: (status: number, headers: HeaderMap) => void;
+  /** Told the answer's token usage when the upstream reports it. */
+  onUsage?: (usage: Usage) => void;
+  /**
+   * Classifies an error answer of this upstream: a non-2xx status, or an error inside a 200 (then
+   * `status` is 200 and `bodyText` the error's JSON). Default: OpenRouter's classifier.
+   */
+  classifyError?: (status: number, headers: HeaderMap, bodyText: string, nowMs: number) => Failure;
 }
 
 export interface ChatTransport {

@@ -9,7 +9,7 @@
  * reset neither: a model that only says "processing" is silent.
  */
 import type { Dispatcher } from 'undici';
-import type { ChatCompletion, ChatCompletionChunk } from '../chat/chat-types.js';
+import type { ChatCompletion, ChatCompletionChunk, Usage } from '../chat/chat-types.js';
 import { completionToChunks } from '../chat/completion-to-chunks.js';
 import { setRawChunkText } from '../chat/raw-chunk-text.js';
 import type { Failure } from '../engine/failure.js';
@@ -53,6 +53,7 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
   private readonly ac = new UpstreamAbort();
   private readonly parser = new SseParser();
   private body: Body | undefined;
+  private headers: Dispatcher.ResponseData['headers'] | undefined;
   private totalTimer: NodeJS.Timeout | undefined;
   private phaseTimer: NodeJS.Timeout | undefined;
   private resolveOpen: ((it: AsyncIterable<ChatCompletionChunk>) => void) | undefined;
@@ -147,10 +148,19 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
       return;
     }
     const status = res.statusCode;
+    this.headers = res.headers;
+    if (this.req.onResponse) {
+      try {
+        this.req.onResponse(status, res.headers);
+      } catch {
+        // An observer's bug must not fail the attempt.
+      }
+    }
     if (status < 200 || status >= 300) {
       readBodyText(res.body, ERROR_BODY_LIMIT_BYTES).then((r) => {
         this.responseEnded = r.complete;
-        this.fail(classifyHttpError(status, res.headers, r.text, this.nowMs()));
+        const classify = this.req.classifyError ?? classifyHttpError;
+        this.fail(classify(status, res.headers, r.text, this.nowMs()));
       }, this.onRequestError);
       return;
     }
@@ -182,12 +192,13 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
       this.fail({ kind: 'server_error', status: 200, message: 'Upstream sent a malformed JSON body' });
       return;
     }
-    const failure = classifyBodyError(obj, 200, this.nowMs());
+    const failure = this.bodyError(obj, text);
     if (failure) {
       this.fail(failure);
       return;
     }
     const completion = obj as ChatCompletion;
+    if (completion.usage) this.noteUsage(completion.usage);
     if (!Array.isArray(completion.choices) || completion.choices.length === 0) {
       this.fail({ kind: 'server_error', status: 200, message: 'Upstream sent a completion without choices' });
       return;
@@ -296,7 +307,7 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
     const choices = chunk.choices;
     if (chunk.error !== undefined || hasErrorFinish(choices)) {
       this.fail(
-        classifyBodyError(chunk, 200, this.nowMs()) ?? {
+        this.bodyError(chunk, text) ?? {
           kind: 'server_error',
           status: 200,
           message: 'Upstream sent an error chunk',
@@ -304,6 +315,7 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
       );
       return;
     }
+    if (chunk.usage) this.noteUsage(chunk.usage);
     if (choices === undefined || choices === null) chunk.choices = [];
     else if (!Array.isArray(choices)) {
       this.fail({
@@ -336,6 +348,24 @@ export class StreamAttempt implements AsyncIterableIterator<ChatCompletionChunk>
       w.resolve({ value: chunk, done: false });
     } else {
       this.queue.push(chunk); // a batch waiter takes the whole read at its end (`flushBatch`)
+    }
+  }
+
+  /** An error inside a 200 (a JSON body or a stream chunk), classified as this upstream's errors are. */
+  private bodyError(obj: unknown, text: string): Failure | undefined {
+    const classify = this.req.classifyError;
+    if (!classify) return classifyBodyError(obj, 200, this.nowMs());
+    const o = obj as { error?: unknown; choices?: unknown } | null;
+    if (o?.error === undefined && !hasErrorFinish(o?.choices)) return undefined;
+    return classify(200, this.headers ?? {}, text, this.nowMs());
+  }
+
+  private noteUsage(usage: Usage): void {
+    if (!this.req.onUsage) return;
+    try {
+      this.req.onUsage(usage);
+    } catch {
+      // An observer's bug must not fail the attempt.
     }
   }
 

@@ -69,12 +69,16 @@ export class UpstreamClient implements ChatTransport {
     const base = this.base(req.upstream.baseUrl);
     const pool = this.pool(base.origin, req.timeouts.connectMs);
     const so = req.body['stream_options'];
-    const body = JSON.stringify({
-      ...req.body,
-      model: req.model,
-      stream: true,
-      stream_options: { ...(isRecord(so) ? so : {}), include_usage: true },
-    });
+    const body = JSON.stringify(
+      req.includeUsage === false
+        ? { ...req.body, model: req.model, stream: true }
+        : {
+            ...req.body,
+            model: req.model,
+            stream: true,
+            stream_options: { ...(isRecord(so) ? so : {}), include_usage: true },
+          },
+    );
     const backstopMs = req.timeouts.totalMs + UNDICI_BACKSTOP_MS;
     const options: Dispatcher.RequestOptions = {
       method: 'POST',

@@ -1,0 +1,108 @@
+/**
+ * Pooled providers as `/v1/rotor/status`, `/metrics` and `GET /v1/models` show them: quotas
+ * grouped by provider with each limit and its reset rule in words (`describeLimit`), and the model
+ * families with the providers that serve each and whether they are available now.
+ */
+import type { ModelMetricsSnapshot, PacedQuotaSnapshot } from '../engine/metrics-snapshot.js';
+import { windowWords } from '../engine/paced-accounts.js';
+import { describeLimit } from '../providers/describe-limit.js';
+import type { JoinedProvider, SkippedProvider } from '../providers/discover-providers.js';
+import type { ProviderCatalog } from '../providers/provider-catalog-schema.js';
+import { limitFor } from '../providers/window-reset.js';
+import type { Rotor } from '../router/create-rotor.js';
+
+/** A quota window's limit and reset rule in words: "14,400 requests/day per model, refills continuously". */
+export function describeQuota(
+  catalog: ProviderCatalog,
+  quota: PacedQuotaSnapshot,
+  upstreamIdOf: (model: string) => string,
+): string {
+  const provider = catalog.providers.find((p) => p.id === quota.account);
+  const limit = provider ? limitFor(provider, quota.window) : undefined;
+  if (!limit || limit.window !== quota.window) {
+    const figure = quota.limit === null ? 'unknown' : quota.limit.toLocaleString('en-US');
+    return `${figure} ${windowWords(quota.window)} ${quota.per === 'model' ? 'per model' : 'per account'}, as the provider reports it`;
+  }
+  // The figure in force (learned from headers, else the catalog's for this model).
+  const model = quota.model === null ? undefined : upstreamIdOf(quota.model);
+  const figure = quota.limit ?? (model !== undefined ? limit.by_model?.[model] : undefined) ?? limit.limit;
+  const { by_model: _byModel, ...rest } = limit;
+  return describeLimit(figure === undefined ? rest : { ...rest, limit: figure });
+}
+
+export interface ProviderQuotaView extends PacedQuotaSnapshot {
+  /** The limit and its reset rule in words. */
+  rule: string;
+  /** `fixed` | `rolling` | `continuous` | `reported`. */
+  resetRule: string;
+}
+
+/** `/v1/rotor/status` → `providers`: joined providers with their models and quota windows, and the skipped ones with why. */
+export function providersStatus(
+  rotor: Rotor,
+  catalog: ProviderCatalog,
+  joined: readonly JoinedProvider[],
+  skipped: readonly SkippedProvider[],
+  quotas: readonly PacedQuotaSnapshot[],
+) {
+  const upstreamIdOf = (m: string) => rotor.engine.profile(m).upstreamId ?? m;
+  const view = (q: PacedQuotaSnapshot): ProviderQuotaView => ({
+    ...q,
+    rule: describeQuota(catalog, q, upstreamIdOf),
+    resetRule: q.rule,
+  });
+  return {
+    joined: joined.map((j) => ({
+      id: j.id,
+      name: j.provider.name,
+      baseUrl: j.baseUrl,
+      keySource: j.keySource ?? null,
+      terms: j.provider.terms ?? null,
+      models: rotor.engine
+        .knownModels()
+        .filter((m) => (rotor.engine.profile(m).account ?? rotor.engine.options.defaultAccount) === j.id),
+      limits: j.provider.limits.map((l) => describeLimit(l)),
+      quotas: quotas.filter((q) => q.account === j.id).map(view),
+    })),
+    skipped: skipped.map((s) => ({ id: s.id, reason: s.reason })),
+  };
+}
+
+/** `GET /v1/models` entries for the families: each with the pooled pairs that serve it and their availability. */
+export function familyEntries(
+  rotor: Rotor,
+  models: ReadonlyMap<string, ModelMetricsSnapshot>,
+  created: number,
+): unknown[] {
+  const pool = rotor.pool;
+  if (!pool?.families) return [];
+  const out: unknown[] = [];
+  for (const family of pool.families.families()) {
+    const pairs = rotor.expandModel(family.family).filter((id) => pool.familyOf(id) === family.family);
+    if (pairs.length === 0) continue;
+    const providers = pairs.map((id) => {
+      const m = models.get(id);
+      const unavailable = m?.unavailableReason ?? rotor.engine.unavailability(id) ?? null;
+      return {
+        provider: rotor.engine.profile(id).account ?? rotor.engine.options.defaultAccount,
+        model: id,
+        available: unavailable === null,
+        unavailable_reason: unavailable,
+      };
+    });
+    out.push({
+      id: family.family,
+      object: 'model',
+      created,
+      owned_by: 'rotor',
+      rotor: {
+        family: true,
+        name: family.name,
+        description: `Any provider serving ${family.name}: ${providers.map((p) => p.provider).join(', ')}.`,
+        available: providers.some((p) => p.available),
+        providers,
+      },
+    });
+  }
+  return out;
+}
