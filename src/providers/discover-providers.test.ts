@@ -63,9 +63,25 @@ describe('zero-config discovery from the environment', () => {
       GITHUB_TOKEN: 't',
       GITHUB_MODELS_BASE_URL: 'https://models.inference.ai.azure.com',
     });
+    // GitHub's list is an absolute URL of the real site; a base URL without the catalog's path
+    // (`/inference`) cannot be rebased, so there is no list rather than the real site's.
     expect(joined.map((p) => [p.id, p.baseUrl, p.modelsUrl])).toEqual([
       ['groq', 'http://127.0.0.1:9999/openai/v1', 'http://127.0.0.1:9999/openai/v1/models'],
-      ['github-models', 'https://models.inference.ai.azure.com', 'https://models.github.ai/catalog/models'],
+      ['github-models', 'https://models.inference.ai.azure.com', undefined],
+    ]);
+  });
+
+  it('an absolute model-list URL follows a moved base URL (a simulator, a proxy)', () => {
+    const { joined } = discoverProviders(catalog, {
+      GITHUB_TOKEN: 't',
+      GITHUB_MODELS_BASE_URL: 'http://127.0.0.1:8090/github-models/inference',
+      CLOUDFLARE_API_KEY: 'c',
+      CLOUDFLARE_ACCOUNT_ID: 'abc123',
+      CLOUDFLARE_BASE_URL: 'http://127.0.0.1:8090/cloudflare/client/v4/accounts/abc123/ai/v1/',
+    });
+    expect(joined.map((p) => [p.id, p.modelsUrl])).toEqual([
+      ['github-models', 'http://127.0.0.1:8090/github-models/catalog/models'],
+      ['cloudflare', 'http://127.0.0.1:8090/cloudflare/client/v4/accounts/abc123/ai/models/search'],
     ]);
   });
 

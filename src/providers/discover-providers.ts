@@ -76,7 +76,7 @@ function discoverOne(provider: Provider, env: Env): JoinedProvider | SkippedProv
   const filled = fillPlaceholders(urlFromEnv ?? provider.base_url, provider, env);
   if ('missing' in filled) return { id, reason: `no ${filled.missing}: it fills the base URL` };
   const baseUrl = filled.url.replace(/\/+$/, '');
-  const modelsUrl = modelsUrlFor(provider, baseUrl, env);
+  const modelsUrl = modelsUrlFor(provider, baseUrl, urlFromEnv !== undefined, env);
   return {
     id,
     provider,
@@ -105,12 +105,27 @@ function fillPlaceholders(url: string, provider: Provider, env: Env): { url: str
   return { url: out };
 }
 
-function modelsUrlFor(provider: Provider, baseUrl: string, env: Env): string | undefined {
+/**
+ * The model list's URL. A relative path hangs off the base URL. An absolute one (GitHub's catalog,
+ * Cloudflare's search API) is the real site's, so when `<ID>_BASE_URL` moved the base URL it is
+ * rebased onto the new one: what comes before the catalog base URL's path in the new base URL
+ * (`http://127.0.0.1:8090/github-models` for `…/github-models/inference`), then the list's path.
+ * A base URL that does not end with the catalog's path cannot be rebased: no list rather than the
+ * real site's (a simulator or a proxy would otherwise report the real site's models).
+ */
+function modelsUrlFor(provider: Provider, baseUrl: string, moved: boolean, env: Env): string | undefined {
   const path = provider.models.path;
   if (path === undefined) return undefined;
   if (!/^https?:\/\//.test(path)) return `${baseUrl}/${path.replace(/^\/+/, '')}`;
   const filled = fillPlaceholders(path, provider, env);
-  return 'url' in filled ? filled.url : undefined;
+  if (!('url' in filled)) return undefined;
+  if (!moved) return filled.url;
+  const catalogBase = fillPlaceholders(provider.base_url, provider, env);
+  if (!('url' in catalogBase)) return undefined;
+  const basePath = new URL(catalogBase.url).pathname.replace(/\/+$/, '');
+  const list = new URL(filled.url);
+  if (new URL(catalogBase.url).origin !== list.origin || !baseUrl.endsWith(basePath)) return undefined;
+  return `${baseUrl.slice(0, baseUrl.length - basePath.length)}${list.pathname}${list.search}`;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
