@@ -39,6 +39,21 @@ export async function fetchModels(
   options: FetchModelsOptions = {},
 ): Promise<ParsedModelList> {
   const url = modelsUrl(baseUrl);
+  const { body, statusCode } = await fetchJson(url, options);
+  try {
+    return parseModelList(body);
+  } catch (err) {
+    throw new FetchModelsError(`GET ${redactUrl(url)}: ${(err as Error).message}`, statusCode, {
+      cause: err,
+    });
+  }
+}
+
+/** `GET url` as JSON; any failure (network, timeout, non-2xx, not JSON) is a `FetchModelsError` naming the URL. */
+export async function fetchJson(
+  url: string,
+  options: FetchModelsOptions = {},
+): Promise<{ body: unknown; statusCode: number }> {
   const shown = redactUrl(url);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -65,24 +80,28 @@ export async function fetchModels(
   if (statusCode < 200 || statusCode >= 300) {
     throw new FetchModelsError(`GET ${shown} failed: HTTP ${statusCode}${errorDetail(text)}`, statusCode);
   }
-  let body: unknown;
   try {
-    body = JSON.parse(text);
+    return { body: JSON.parse(text), statusCode };
   } catch (err) {
     throw new FetchModelsError(`GET ${shown}: the answer is not JSON`, statusCode, { cause: err });
   }
-  try {
-    return parseModelList(body);
-  } catch (err) {
-    throw new FetchModelsError(`GET ${shown}: ${(err as Error).message}`, statusCode, { cause: err });
-  }
 }
 
-/** OpenRouter's `{"error": {"message"}}`, shortened; empty when the body says nothing useful. */
+/**
+ * The error's message, shortened; empty when the body says nothing useful. OpenRouter's and
+ * OpenAI's `{"error": {"message"}}`, Cloudflare's `{"errors": [{"message"}]}`, a bare text.
+ */
 function errorDetail(text: string): string {
   let message: unknown;
   try {
-    message = (JSON.parse(text) as { error?: { message?: unknown } }).error?.message;
+    const body = JSON.parse(text) as {
+      error?: { message?: unknown } | string;
+      errors?: { message?: unknown }[];
+    };
+    message =
+      typeof body.error === 'string'
+        ? body.error
+        : (body.error?.message ?? (Array.isArray(body.errors) ? body.errors[0]?.message : undefined));
   } catch {
     message = text.trim();
   }
@@ -91,7 +110,7 @@ function errorDetail(text: string): string {
 }
 
 /** Credentials in a URL (`https://user:pass@host`) are not shown. */
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (!parsed.username && !parsed.password) return url;
