@@ -21,18 +21,59 @@ const PERIOD_WORDS: Readonly<Record<string, string>> = {
 export function describeLimit(limit: ProviderLimit, model?: string): string {
   const figure = (model !== undefined ? limit.by_model?.[model] : undefined) ?? limit.limit;
   const amount = figure === undefined ? 'unknown' : figure.toLocaleString('en-US');
-  let what: string;
-  if (limit.window === 'concurrency') {
-    what = `${amount} requests at once`;
-  } else {
-    const metrics = limit.window.slice(0, limit.window.indexOf('_'));
-    const metric = figure === 1 ? metrics.replace(/s$/, '') : metrics;
-    const period = windowPeriod(limit.window)!;
-    const sessionWords = period === 'session' && limit.period_s ? ` (${formatSeconds(limit.period_s)})` : '';
-    what = `${amount} ${metric}/${PERIOD_WORDS[period]}${sessionWords}`;
+  return `${limitWhat(limit, amount, figure === 1)} ${limitWho(limit)}, ${describeReset(limit)}`;
+}
+
+/**
+ * A provider's limits in one line, windows that share who counts and how they reset together:
+ * "30 requests/min, 1,000–14,400 requests/day per model, refills continuously". `figures` gives
+ * the figures in force for a window (one per model, learned or the catalog's); without them the
+ * catalog's figures (`limit` and `by_model`) are used. A window with no figure at all is left out.
+ */
+export function describeProviderLimits(
+  limits: readonly ProviderLimit[],
+  figures: (limit: ProviderLimit) => readonly number[] = () => [],
+): string {
+  const groups = new Map<string, string[]>();
+  for (const limit of limits) {
+    let known = [...figures(limit)];
+    if (known.length === 0)
+      known = [...(limit.limit === undefined ? [] : [limit.limit]), ...Object.values(limit.by_model ?? {})];
+    if (known.length === 0) continue;
+    const low = Math.min(...known);
+    const high = Math.max(...known);
+    const amount =
+      low === high
+        ? low.toLocaleString('en-US')
+        : `${low.toLocaleString('en-US')}–${high.toLocaleString('en-US')}`;
+    // Concurrency does not reset: it frees a slot when an answer ends.
+    const reset = limit.window === 'concurrency' ? '' : describeReset(limit);
+    const key = `${limitWho(limit)}\u0000${reset}`;
+    const items = groups.get(key) ?? [];
+    items.push(limitWhat(limit, amount, low === 1 && high === 1));
+    groups.set(key, items);
   }
-  const who = limit.per === 'model' ? 'per model' : `per ${limit.holder}`;
-  return `${what} ${who}, ${describeReset(limit)}`;
+  return [...groups]
+    .map(([key, items]) => {
+      const [who, reset] = key.split('\u0000') as [string, string];
+      return `${items.join(', ')} ${who}${reset ? `, ${reset}` : ''}`;
+    })
+    .join('; ');
+}
+
+/** `14,400 requests/day`, `5 requests at once`, `1 request/second`. */
+function limitWhat(limit: ProviderLimit, amount: string, one: boolean): string {
+  if (limit.window === 'concurrency') return `${amount} requests at once`;
+  const metrics = limit.window.slice(0, limit.window.indexOf('_'));
+  const metric = one ? metrics.replace(/s$/, '') : metrics;
+  const period = windowPeriod(limit.window)!;
+  const sessionWords = period === 'session' && limit.period_s ? ` (${formatSeconds(limit.period_s)})` : '';
+  return `${amount} ${metric}/${PERIOD_WORDS[period]}${sessionWords}`;
+}
+
+/** `per model`, `per project`. */
+function limitWho(limit: ProviderLimit): string {
+  return limit.per === 'model' ? 'per model' : `per ${limit.holder}`;
 }
 
 function describeReset(limit: ProviderLimit): string {

@@ -69,7 +69,7 @@ export interface Reconciler {
   stop(): void;
 }
 
-const realInterval = (ms: number, run: () => void): (() => void) => {
+export const realInterval = (ms: number, run: () => void): (() => void) => {
   const timer = setInterval(run, ms);
   timer.unref();
   return () => clearInterval(timer);
@@ -219,7 +219,7 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
 }
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts (for fetchers that ignore it). */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

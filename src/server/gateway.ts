@@ -19,7 +19,9 @@ import { loadProviderCatalog } from '../providers/provider-catalog-file.js';
 import { type Reconciler, startReconciler } from '../reconcile/reconciler.js';
 import { redact, redactJson, registerSecret } from '../redact.js';
 import { startAdaptiveRanking } from '../registry/adaptive-rank.js';
+import { type ProviderReconciler, startProviderReconciler } from '../reconcile/provider-reconciler.js';
 import { fetchModels } from '../registry/fetch-models.js';
+import { fetchProviderModels } from '../registry/fetch-provider-models.js';
 import { RegistryError } from '../registry/registry-error.js';
 import { defaultRegistryPath, loadRegistry } from '../registry/registry-file.js';
 import { type ModelDefaults, rotationDefaultsFrom } from '../registry/rotation-defaults.js';
@@ -74,6 +76,8 @@ export interface Gateway {
   reload(next: GatewayConfig): ReloadPlan;
   /** Keeps the rotation in step with the live model list, when enabled (`reconcile.enabled`). */
   readonly reconciler: Reconciler | undefined;
+  /** Keeps each pooled provider's pairs in step with its own live model list (`reconcile.enabled`, default on). */
+  readonly providerReconciler: ProviderReconciler | undefined;
   /** Where engine state lives (`store.url`: memory, SQLite or Redis). */
   readonly store: StateStore;
   /** Shares quota, probes and health facts with other replicas (Redis only). */
@@ -242,6 +246,20 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
           logger,
         })
       : undefined;
+  // Each pooled provider's own list retires (and restores) that provider's pairs; also in the background.
+  const providerReconciler =
+    pooled && (config.reconcile.enabled ?? true)
+      ? startProviderReconciler({
+          engine: rotor.engine,
+          providers: plan.joined,
+          fetchList: async (provider, signal) =>
+            (await fetchProviderModels(provider, { signal, timeoutMs: config.reconcile.timeoutMs })).models,
+          intervalMs: config.reconcile.intervalMs,
+          timeoutMs: config.reconcile.timeoutMs,
+          clock: rotor.engine.clock,
+          logger,
+        })
+      : undefined;
   // Optimise the order from real usage (the seed's "optimise the rotation order based on real usage").
   const adaptive =
     config.rotation.adaptive && pinned === undefined
@@ -319,6 +337,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
               plan.joined,
               plan.skipped,
               s.metrics.system.quotas,
+              (id) => providerReconciler?.last(id) ?? null,
             ),
           }
         : {}),
@@ -481,6 +500,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     },
     reload,
     reconciler,
+    providerReconciler,
     store: opened.store,
     coordinator: opened.coordinator,
     quotaPoller,
@@ -488,6 +508,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     close() {
       closing ??= (async () => {
         reconciler?.stop();
+        providerReconciler?.stop();
         adaptive?.stop();
         quotaPoller?.stop();
         // Requests that raced the shutdown — still in the kernel's accept queue, or sent on a

@@ -5,9 +5,10 @@
  */
 import type { ModelMetricsSnapshot, PacedQuotaSnapshot } from '../engine/metrics-snapshot.js';
 import { windowWords } from '../engine/paced-accounts.js';
-import { describeLimit } from '../providers/describe-limit.js';
+import { describeLimit, describeProviderLimits } from '../providers/describe-limit.js';
 import type { JoinedProvider, SkippedProvider } from '../providers/discover-providers.js';
 import type { ProviderCatalog } from '../providers/provider-catalog-schema.js';
+import type { ProviderReconcileReport } from '../reconcile/provider-reconciler.js';
 import { limitFor } from '../providers/window-reset.js';
 import type { Rotor } from '../router/create-rotor.js';
 
@@ -37,13 +38,19 @@ export interface ProviderQuotaView extends PacedQuotaSnapshot {
   resetRule: string;
 }
 
-/** `/v1/rotor/status` → `providers`: joined providers with their models and quota windows, and the skipped ones with why. */
+/**
+ * `/v1/rotor/status` → `providers`: joined providers with their models, their limits in one line
+ * of words (`rule`: "30 requests/min, 1,000–14,400 requests/day … per model, refills
+ * continuously", the figures in force over its models), their quota windows and the latest check
+ * of their model list; and the skipped ones with why.
+ */
 export function providersStatus(
   rotor: Rotor,
   catalog: ProviderCatalog,
   joined: readonly JoinedProvider[],
   skipped: readonly SkippedProvider[],
   quotas: readonly PacedQuotaSnapshot[],
+  reconcileOf: (provider: string) => ProviderReconcileReport | null = () => null,
 ) {
   const upstreamIdOf = (m: string) => rotor.engine.profile(m).upstreamId ?? m;
   const view = (q: PacedQuotaSnapshot): ProviderQuotaView => ({
@@ -52,18 +59,27 @@ export function providersStatus(
     resetRule: q.rule,
   });
   return {
-    joined: joined.map((j) => ({
-      id: j.id,
-      name: j.provider.name,
-      baseUrl: j.baseUrl,
-      keySource: j.keySource ?? null,
-      terms: j.provider.terms ?? null,
-      models: rotor.engine
-        .knownModels()
-        .filter((m) => (rotor.engine.profile(m).account ?? rotor.engine.options.defaultAccount) === j.id),
-      limits: j.provider.limits.map((l) => describeLimit(l)),
-      quotas: quotas.filter((q) => q.account === j.id).map(view),
-    })),
+    joined: joined.map((j) => {
+      const own = quotas.filter((q) => q.account === j.id);
+      const provider = catalog.providers.find((p) => p.id === j.id) ?? j.provider;
+      return {
+        id: j.id,
+        name: j.provider.name,
+        baseUrl: j.baseUrl,
+        keySource: j.keySource ?? null,
+        terms: j.provider.terms ?? null,
+        models: rotor.engine
+          .knownModels()
+          .filter((m) => (rotor.engine.profile(m).account ?? rotor.engine.options.defaultAccount) === j.id),
+        rule: describeProviderLimits(provider.limits, (l) =>
+          own.filter((q) => q.window === l.window && q.limit !== null).map((q) => q.limit!),
+        ),
+        limits: j.provider.limits.map((l) => describeLimit(l)),
+        quotas: own.map(view),
+        modelsUrl: j.modelsUrl ?? null,
+        reconcile: reconcileOf(j.id),
+      };
+    }),
     skipped: skipped.map((s) => ({ id: s.id, reason: s.reason })),
   };
 }
