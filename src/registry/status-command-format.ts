@@ -5,6 +5,14 @@
  */
 import { z } from 'zod';
 import { type Colour, type Column, formatTable, paint } from './format-table.js';
+import {
+  duration,
+  OPENROUTER,
+  pairQuota,
+  providerHeader,
+  providerOf,
+  providersStatusSchema,
+} from './status-providers-format.js';
 
 const nullableNumber = z.number().nullable();
 
@@ -92,6 +100,8 @@ export const gatewayStatusSchema = z.looseObject({
     })
     .nullable()
     .optional(),
+  /** Pooled providers; absent without any (and from gateways that predate them). */
+  providers: providersStatusSchema.optional(),
 });
 
 export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;
@@ -113,6 +123,8 @@ interface Row {
   status: ModelStatus;
   state: StateKind;
   stateText: string;
+  /** Pooled gateways: the pair's fullest quota window. */
+  quota?: { text: string; colour?: Colour };
 }
 
 const STATE_COLOURS: Record<StateKind, Colour> = {
@@ -128,17 +140,77 @@ export function formatStatus(status: GatewayStatus, options: StatusFormatOptions
   const clock = options.clockTime ?? localClockTime;
   const lines = [...headerLines(status, options, clock), ''];
   const rows = tableRows(status, clock);
-  lines.push(formatTable(statusColumns(), rows, { colour: options.colour }));
+  if (isPooled(status)) lines.push(...groupedTable(status, rows, options.colour, clock));
+  else lines.push(formatTable(statusColumns(), rows, { colour: options.colour }));
   const hidden = status.models.length - rows.length;
   lines.push(
     paint(
       `* = current model. SUCCESS over recent requests; P50/P95 total latency; HEDGE AT: no content by then, the request is hedged.` +
+        (isPooled(status) ? ' QUOTA: the fullest window of the pair.' : '') +
         (hidden > 0 ? ` ${hidden} other known model(s) not in the rotation and unused are not shown.` : ''),
       'dim',
       options.colour,
     ),
   );
   return lines.join('\n');
+}
+
+function isPooled(
+  status: GatewayStatus,
+): status is GatewayStatus & { providers: NonNullable<GatewayStatus['providers']> } {
+  return status.providers !== undefined && status.providers.joined.length > 0;
+}
+
+/**
+ * The table grouped by provider, groups in the order their first model holds in the rotation
+ * (joined providers without a model in it last); each group under its quota line.
+ */
+function groupedTable(
+  status: GatewayStatus & { providers: NonNullable<GatewayStatus['providers']> },
+  rows: Row[],
+  colour: boolean,
+  clock: (ms: number) => string,
+): string[] {
+  const joined = status.providers.joined;
+  const ids = new Set(joined.map((j) => j.id));
+  const quotasOf = new Map<string, NonNullable<GatewayStatus['providers']>['joined'][number]['quotas']>();
+  for (const j of joined)
+    for (const q of j.quotas)
+      if (q.model !== null) quotasOf.set(q.model, [...(quotasOf.get(q.model) ?? []), q]);
+  const groups = new Map<string, Row[]>();
+  for (const row of rows) {
+    const provider = providerOf(row.status.model, ids);
+    row.quota =
+      provider === OPENROUTER
+        ? { text: '—' }
+        : pairQuota(quotasOf.get(row.status.model) ?? [], status.atMs, clock);
+    groups.set(provider, [...(groups.get(provider) ?? []), row]);
+  }
+  for (const j of joined) if (!groups.has(j.id)) groups.set(j.id, []);
+  const ordered = [...groups.values()].flat();
+  const [head, ...body] = formatTable(pooledColumns(), ordered, { colour }).split('\n');
+  const out = [head!];
+  let next = 0;
+  for (const [provider, members] of groups) {
+    const account = status.system.accounts.find((a) => a.account === provider);
+    const j = joined.find((x) => x.id === provider);
+    if (j) out.push(...providerHeader(j, account, status.atMs, colour, clock));
+    else
+      out.push(
+        `${paint(OPENROUTER, 'bold', colour)} — OpenRouter${account ? `: ${accountQuota(account, status.atMs, colour, clock)}` : ''}`,
+      );
+    if (members.length === 0) out.push(paint('  (no model in the rotation)', 'dim', colour));
+    out.push(...body.slice(next, next + members.length));
+    next += members.length;
+  }
+  return out;
+}
+
+function pooledColumns(): Column<Row>[] {
+  return [
+    ...statusColumns(),
+    { header: 'QUOTA', value: (row) => row.quota?.text ?? '—', colour: (row) => row.quota?.colour },
+  ];
 }
 
 function headerLines(
@@ -178,28 +250,57 @@ function headerLines(
         : 'hedging: off',
     );
 
-  for (const account of system.accounts) {
-    const minute = `${account.minuteUsed}${account.minuteLimit === null ? '' : `/${account.minuteLimit}`} this minute (reset ${clock(account.minuteResetAtMs)})`;
-    const day = `${account.dayUsed}${account.dayLimit === null ? '' : `/${account.dayLimit}`} today (reset ${clock(account.dayResetAtMs)})`;
-    let line = `quota ${account.account}: ${minute}, ${day}`;
-    if (account.blockedUntilMs !== null && account.blockedUntilMs > status.atMs) {
-      const why = [account.blockedScope, account.blockedDetail].filter(Boolean).join(': ');
-      line += ` · ${paint(`BLOCKED until ${clock(account.blockedUntilMs)}${why ? ` (${why})` : ''}`, 'red', colour)}`;
-    }
-    lines.push(line);
+  if (isPooled(status)) {
+    // Each provider's quota is its group's header below.
+    const joined = status.providers.joined.map((j) => j.id);
+    const openRouter = status.rotation.some((id) => providerOf(id, new Set(joined)) === OPENROUTER);
+    const skipped = status.providers.skipped.length;
+    lines.push(
+      `providers: ${[...joined, ...(openRouter ? [OPENROUTER] : [])].join(', ')}` +
+        (skipped > 0 ? ` · ${skipped} not configured (--json says why)` : ''),
+    );
+  } else {
+    for (const account of system.accounts)
+      lines.push(`quota ${account.account}: ${accountQuota(account, status.atMs, colour, clock)}`);
   }
 
-  if (status.reconcile === null)
+  // Pooled: the model list above is OpenRouter's (each provider's check is in its group).
+  const openRouterShown =
+    !isPooled(status) ||
+    status.rotation.some(
+      (id) => providerOf(id, new Set(status.providers.joined.map((j) => j.id))) === OPENROUTER,
+    );
+  const label = isPooled(status) ? 'openrouter model list' : 'model list';
+  if (!openRouterShown) {
+    // No OpenRouter in the rotation: nothing of its own to reconcile.
+  } else if (status.reconcile === null)
     lines.push(
       status.reconcileEnabled === false
-        ? 'model list: not reconciled (reconciling is off: no API key, or reconcile.enabled: false)'
+        ? `${label}: not reconciled (reconciling is off: no API key, or reconcile.enabled: false)`
         : status.reconcileEnabled === true
-          ? 'model list: first check in progress'
-          : 'model list: not reconciled (reconciling is off, or its first run is not done)',
+          ? `${label}: first check in progress`
+          : `${label}: not reconciled (reconciling is off, or its first run is not done)`,
     );
   else if (status.reconcile !== undefined)
-    lines.push(...reconcileLines(status.reconcile, status.atMs, colour, clock));
+    lines.push(...reconcileLines(status.reconcile, status.atMs, colour, clock, label));
   return lines;
+}
+
+/** `12/20 this minute (reset 01:49:00), 12/50 today (reset 00:00:00)`, and a block if any. */
+function accountQuota(
+  account: GatewayStatus['system']['accounts'][number],
+  nowMs: number,
+  colour: boolean,
+  clock: (ms: number) => string,
+): string {
+  const minute = `${account.minuteUsed}${account.minuteLimit === null ? '' : `/${account.minuteLimit}`} this minute (reset ${clock(account.minuteResetAtMs)})`;
+  const day = `${account.dayUsed}${account.dayLimit === null ? '' : `/${account.dayLimit}`} today (reset ${clock(account.dayResetAtMs)})`;
+  let line = `${minute}, ${day}`;
+  if (account.blockedUntilMs !== null && account.blockedUntilMs > nowMs) {
+    const why = [account.blockedScope, account.blockedDetail].filter(Boolean).join(': ');
+    line += ` · ${paint(`BLOCKED until ${clock(account.blockedUntilMs)}${why ? ` (${why})` : ''}`, 'red', colour)}`;
+  }
+  return line;
 }
 
 function reconcileLines(
@@ -207,12 +308,13 @@ function reconcileLines(
   nowMs: number,
   colour: boolean,
   clock: (ms: number) => string,
+  label = 'model list',
 ): string[] {
   const when = `${clock(reconcile.atMs)} (${duration(nowMs - reconcile.atMs)} ago)`;
   const source = reconcile.baseUrl ? ` with ${reconcile.baseUrl}` : '';
   if (!reconcile.ok) {
     return [
-      `model list: reconcile${source} failed at ${when}: ${paint(reconcile.error ?? 'unknown error', 'red', colour)}`,
+      `${label}: reconcile${source} failed at ${when}: ${paint(reconcile.error ?? 'unknown error', 'red', colour)}`,
     ];
   }
   const { changes } = reconcile;
@@ -224,7 +326,7 @@ function reconcileLines(
       : [...byType]
           .map(([type, count]) => (type === 'order' ? 'order changed' : `${count} ${type}`))
           .join(', ');
-  const lines = [`model list: reconciled${source} at ${when}: ${summary}`];
+  const lines = [`${label}: reconciled${source} at ${when}: ${summary}`];
   // The order change says most; then the others, up to a screenful (`--json` has them all).
   const ordered = [
     ...changes.filter((c) => c.type === 'order'),
@@ -351,17 +453,6 @@ function percent(fraction: number | null): string {
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-/** `45s`, `3m12s`, `2h05m`, `3d04h`. */
-function duration(msValue: number): string {
-  const seconds = Math.max(0, Math.floor(msValue / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours}h${String(minutes % 60).padStart(2, '0')}m`;
-  return `${Math.floor(hours / 24)}d${String(hours % 24).padStart(2, '0')}h`;
 }
 
 /** `14:03:27`, local time. */
