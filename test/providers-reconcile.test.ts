@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../src/server/gateway.js';
 import { loadGatewayConfig } from '../src/server/gateway-config.js';
 import { type Simulator, simulatedProviderEnv, startSimulator } from '../src/sim/index.js';
+import { parsePrometheus } from './gateway-helpers.js';
 
 const GONE = 'groq:llama-3.1-8b-instant';
 
@@ -85,6 +86,35 @@ describe('reconciliation per provider against the provider simulator', () => {
     });
     expect(res.status).toBe(200);
     expect(sim.attempts().map((a) => a.model)).toEqual(['openai/gpt-oss-120b']);
+
+    // /metrics: models and list checks grouped by provider, each provider's limits in words.
+    const metrics = parsePrometheus(await (await fetch(`${gateway.url}/metrics`)).text());
+    const models = metrics
+      .filter((m) => m.name === 'rotor_provider_models')
+      .map((m) => `${m.labels.provider} ${m.labels.state} ${m.value}`);
+    expect(models).toEqual([
+      'groq available 3',
+      'groq unavailable 0',
+      'groq retired 1',
+      'gemini available 3',
+      'gemini unavailable 0',
+      'gemini retired 0',
+    ]);
+    expect(
+      metrics
+        .filter((m) => m.name === 'rotor_provider_model_list_ok')
+        .map((m) => [m.labels.provider, m.value]),
+    ).toEqual([
+      ['groq', 1],
+      ['gemini', 1],
+    ]);
+    expect(
+      metrics.find((m) => m.name === 'rotor_provider_info' && m.labels.provider === 'groq')?.labels,
+    ).toEqual({
+      provider: 'groq',
+      name: 'Groq',
+      rule: '30 requests/min, 1,000–14,400 requests/day, 6,000–12,000 tokens/min, 100,000–500,000 tokens/day per model, refills continuously',
+    });
 
     sim.clearFaults();
     const again = await gateway.providerReconciler!.reconcileNow();

@@ -5,11 +5,27 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineEvent } from '../engine/engine-events.js';
-import type { MetricsSnapshot, PacedQuotaSnapshot } from '../engine/metrics-snapshot.js';
+import type {
+  MetricsSnapshot,
+  ModelMetricsSnapshot,
+  PacedQuotaSnapshot,
+} from '../engine/metrics-snapshot.js';
 import type { RetryBudgetStatus } from '../engine/retry-budget.js';
 import type { RotationEngine } from '../engine/rotation-engine.js';
 import type { AttemptRecord } from '../errors.js';
 import type { RotorStatus } from '../router/create-rotor.js';
+
+/** One provider as `/metrics` shows it (pooled gateways). */
+export interface ProviderMetricsView {
+  id: string;
+  name: string;
+  /** Its limits and reset rule in words. */
+  rule: string;
+  /** Its rotation models. */
+  models: readonly Pick<ModelMetricsSnapshot, 'available' | 'retired'>[];
+  /** The latest model-list check: ok, failed, or null before the first (or for OpenRouter, its own reconciler's). */
+  listOk: boolean | null;
+}
 
 const LATENCY_BUCKETS_S = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120];
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
@@ -41,6 +57,8 @@ export class GatewayMetrics {
       /** Pooled providers: a quota window's limit and reset rule in words (`describeLimit`). */
       describeQuota?: (quota: PacedQuotaSnapshot) => string;
       hedging?: () => RotorStatus['hedging'];
+      /** Pooled gateways: the providers and their rotation models (OpenRouter's as `openrouter`), read at scrape time. */
+      providers?: (snapshot: MetricsSnapshot) => ProviderMetricsView[];
     },
   ) {
     const registers = [this.registry];
@@ -347,6 +365,46 @@ export class GatewayMetrics {
         }
       },
     });
+
+    const providers = info.providers;
+    if (providers) {
+      new Gauge({
+        name: 'rotor_provider_info',
+        help: 'Each pooled provider (OpenRouter too when it serves), with its name and its limits and reset rule in words (`rule`); always 1.',
+        labelNames: ['provider', 'name', 'rule'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of providers(snapshot())) this.set({ provider: p.id, name: p.name, rule: p.rule }, 1);
+        },
+      });
+      new Gauge({
+        name: 'rotor_provider_models',
+        help: 'Rotation models per provider, by state: available (could take a plain request now), unavailable (cooling, spent, breaker open, …) or retired.',
+        labelNames: ['provider', 'state'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of providers(snapshot())) {
+            const count = { available: 0, unavailable: 0, retired: 0 };
+            for (const m of p.models)
+              count[m.retired ? 'retired' : m.available ? 'available' : 'unavailable']++;
+            for (const [state, n] of Object.entries(count)) this.set({ provider: p.id, state }, n);
+          }
+        },
+      });
+      new Gauge({
+        name: 'rotor_provider_model_list_ok',
+        help: 'Whether the latest check of a pooled provider’s live model list succeeded (1) or failed (0); absent before its first check.',
+        labelNames: ['provider'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of providers(snapshot()))
+            if (p.listOk !== null) this.set({ provider: p.id }, p.listOk ? 1 : 0);
+        },
+      });
+    }
 
     engine.subscribe((event) => this.onEvent(event));
   }

@@ -11,15 +11,16 @@ import { type Logger, pino } from 'pino';
 import { isFreeModelId } from '../engine/account-quota.js';
 import type { Clock } from '../engine/clock.js';
 import type { EngineEvent } from '../engine/engine-events.js';
+import type { MetricsSnapshot } from '../engine/metrics-snapshot.js';
 import type { Random } from '../engine/random.js';
 import { packageRoot } from '../package-root.js';
 import { ResponseStore } from '../protocols/responses/response-store.js';
 import type { Env, JoinedProvider, SkippedProvider } from '../providers/discover-providers.js';
 import { loadProviderCatalog } from '../providers/provider-catalog-file.js';
+import { type ProviderReconciler, startProviderReconciler } from '../reconcile/provider-reconciler.js';
 import { type Reconciler, startReconciler } from '../reconcile/reconciler.js';
 import { redact, redactJson, registerSecret } from '../redact.js';
 import { startAdaptiveRanking } from '../registry/adaptive-rank.js';
-import { type ProviderReconciler, startProviderReconciler } from '../reconcile/provider-reconciler.js';
 import { fetchModels } from '../registry/fetch-models.js';
 import { fetchProviderModels } from '../registry/fetch-provider-models.js';
 import { RegistryError } from '../registry/registry-error.js';
@@ -42,7 +43,7 @@ import { ConfigError, type GatewayConfig } from './gateway-config.js';
 import { GatewayMetrics } from './gateway-metrics.js';
 import { createGatewayApp, type GatewayApp } from './http-app.js';
 import { type ProviderPlan, planProviders } from './provider-plan.js';
-import { describeQuota, familyEntries, providersStatus } from './provider-status.js';
+import { describeQuota, familyEntries, providerMetricsViews, providersStatus } from './provider-status.js';
 import { type QuotaPoller, startQuotaPoller } from './quota-poller.js';
 
 export interface GatewayDeps {
@@ -204,6 +205,20 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     retryBudget: () => rotor.status().retryBudget,
     describeQuota: (q) => describeQuota(plan.catalog, q, (m) => rotor.engine.profile(m).upstreamId ?? m),
     hedging: () => rotor.status().hedging,
+    ...(pooled
+      ? {
+          providers: (snap: MetricsSnapshot) =>
+            providerMetricsViews(
+              rotor.engine.rotationOrder,
+              snap.models,
+              plan.catalog,
+              plan.joined,
+              snap.system.quotas,
+              // OpenRouter's own list is the other reconciler's.
+              (id) => (id === 'openrouter' ? reconciler?.last() : providerReconciler?.last(id)) ?? null,
+            ),
+        }
+      : {}),
   });
   await opened.coordinator?.attach(rotor.engine); // first sync with the other replicas (bounded; degraded if down)
   const persistence: EnginePersistence | undefined =

@@ -7,10 +7,12 @@ import type { ModelMetricsSnapshot, PacedQuotaSnapshot } from '../engine/metrics
 import { windowWords } from '../engine/paced-accounts.js';
 import { describeLimit, describeProviderLimits } from '../providers/describe-limit.js';
 import type { JoinedProvider, SkippedProvider } from '../providers/discover-providers.js';
-import type { ProviderCatalog } from '../providers/provider-catalog-schema.js';
-import type { ProviderReconcileReport } from '../reconcile/provider-reconciler.js';
+import type { ProviderCatalog, ProviderLimit } from '../providers/provider-catalog-schema.js';
 import { limitFor } from '../providers/window-reset.js';
+import type { ProviderReconcileReport } from '../reconcile/provider-reconciler.js';
 import type { Rotor } from '../router/create-rotor.js';
+import { OPENROUTER_PROVIDER, splitPairId } from '../router/pair-id.js';
+import type { ProviderMetricsView } from './gateway-metrics.js';
 
 /** A quota window's limit and reset rule in words: "14,400 requests/day per model, refills continuously". */
 export function describeQuota(
@@ -71,9 +73,7 @@ export function providersStatus(
         models: rotor.engine
           .knownModels()
           .filter((m) => (rotor.engine.profile(m).account ?? rotor.engine.options.defaultAccount) === j.id),
-        rule: describeProviderLimits(provider.limits, (l) =>
-          own.filter((q) => q.window === l.window && q.limit !== null).map((q) => q.limit!),
-        ),
+        rule: providerRule(provider.limits, own),
         limits: j.provider.limits.map((l) => describeLimit(l)),
         quotas: own.map(view),
         modelsUrl: j.modelsUrl ?? null,
@@ -82,6 +82,55 @@ export function providersStatus(
     }),
     skipped: skipped.map((s) => ({ id: s.id, reason: s.reason })),
   };
+}
+
+/** A provider's limits in one line of words, with the figures in force over its models (`quotas`: its windows). */
+export function providerRule(
+  limits: readonly ProviderLimit[],
+  quotas: readonly PacedQuotaSnapshot[],
+): string {
+  return describeProviderLimits(limits, (l) =>
+    quotas.filter((q) => q.window === l.window && q.limit !== null).map((q) => q.limit!),
+  );
+}
+
+/**
+ * `/metrics` for a pooled gateway: each provider with its words and its rotation models, in the
+ * order its first model holds in the rotation (joined providers without one last); OpenRouter's
+ * bare ids are the `openrouter` provider.
+ */
+export function providerMetricsViews(
+  rotation: readonly string[],
+  models: readonly ModelMetricsSnapshot[],
+  catalog: ProviderCatalog,
+  joined: readonly JoinedProvider[],
+  quotas: readonly PacedQuotaSnapshot[],
+  reconcileOf: (provider: string) => { ok: boolean } | null,
+): ProviderMetricsView[] {
+  const ids = new Set(joined.map((j) => j.id));
+  const byId = new Map(models.map((m) => [m.model, m]));
+  const groups = new Map<string, ModelMetricsSnapshot[]>();
+  for (const id of rotation) {
+    const provider = splitPairId(id, ids)?.provider ?? OPENROUTER_PROVIDER;
+    const m = byId.get(id);
+    groups.set(provider, [...(groups.get(provider) ?? []), ...(m ? [m] : [])]);
+  }
+  for (const j of joined) if (!groups.has(j.id)) groups.set(j.id, []);
+  return [...groups].map(([id, members]) => {
+    const provider = catalog.providers.find((p) => p.id === id);
+    return {
+      id,
+      name: provider?.name ?? id,
+      rule: provider
+        ? providerRule(
+            provider.limits,
+            quotas.filter((q) => q.account === id),
+          )
+        : '',
+      models: members,
+      listOk: reconcileOf(id)?.ok ?? null,
+    };
+  });
 }
 
 /** `GET /v1/models` entries for the families: each with the pooled pairs that serve it and their availability. */
