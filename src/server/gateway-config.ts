@@ -133,7 +133,7 @@ export const gatewayConfigSchema = z.strictObject({
   /** Reconciling the rotation with the live model list (see src/reconcile/README.md). */
   reconcile: z
     .strictObject({
-      /** Default: on with an API key, or in simulated mode with `sim.modelsFile`. */
+      /** Default: on with an API key, or in simulated mode with `sim.modelsFile`; each pooled provider's list is checked whenever one joined. */
       enabled: z.boolean().optional(),
       /** Time between checks after the one at start, ms; 0 = only at start. Default 6 h. */
       intervalMs: z
