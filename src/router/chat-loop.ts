@@ -376,7 +376,9 @@ async function* follow(
   try {
     if (committed) {
       // Hand out everything held back, then every batch as it arrives.
-      run.model ??= live.pending.find(hasContent)?.model ?? live.model;
+      // The rotation's own id (a pooled provider's pair, `groq:…`): which entry answered, whatever
+      // name the upstream gives its model in the chunks.
+      run.model ??= live.model;
       const batch = out(live.pending);
       live.pending = [];
       if (batch.length > 0) yield batch;
@@ -402,7 +404,7 @@ async function* follow(
       durationMs: latencyMs,
       ...(live.ttftMs === undefined ? {} : { ttftMs: live.ttftMs }),
     });
-    run.model ??= live.pending.find((c) => c.model)?.model ?? live.model;
+    run.model ??= live.model;
     const rest = out(live.pending);
     live.pending = [];
     if (rest.length > 0) yield rest;
