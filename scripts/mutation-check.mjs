@@ -243,8 +243,8 @@ const MUTANTS = [
     id: 'hedge-ignores-quota',
     why: 'hedges are sent to a free account whose quota is nearly spent',
     file: 'src/router/chat-loop.ts',
-    find: 'engine.freeQuotaLeft(lease.account) < ctx.options.hedging.minQuotaLeft',
-    replace: 'engine.freeQuotaLeft(lease.account) < 0',
+    find: 'engine.quotaLeft(lease.model) < ctx.options.hedging.minQuotaLeft',
+    replace: 'engine.quotaLeft(lease.model) < 0',
     tests: ['test/hedging.test.ts'],
   },
   {

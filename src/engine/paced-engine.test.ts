@@ -322,3 +322,27 @@ describe('state', () => {
     expect(skipOf(b.engine, GROQ_70B)).toMatchObject({ untilMs: NOON + 60_000 });
   });
 });
+
+describe('quota left, for hedges', () => {
+  it('is the tightest window’s share: 10 per minute, 8 used → 0.2; blocked → 0; unpaced and not free → 1', async () => {
+    const { engine } = setup({
+      groq: [
+        { window: 'requests_minute', per: 'model', limit: 10, reset: { rule: 'fixed', timeZone: 'UTC' } },
+        { window: 'requests_day', per: 'model', limit: 1000, reset: { rule: 'fixed', timeZone: 'UTC' } },
+      ],
+    });
+    expect(engine.quotaLeft(GROQ_70B)).toBe(1);
+    for (let i = 0; i < 8; i++) take(engine, undefined, [GROQ_70B]).succeed();
+    expect(engine.quotaLeft(GROQ_70B)).toBeCloseTo(0.2, 10);
+    expect(engine.quotaLeft(GROQ_8B)).toBe(1); // per model: the other model's windows are untouched
+    const lease = take(engine, undefined, [GROQ_70B]);
+    lease.fail({
+      kind: 'rate_limit',
+      scope: 'account_day',
+      message: 'daily quota spent',
+      retryAfterMs: 3_600_000,
+    });
+    expect(engine.quotaLeft(GROQ_70B)).toBe(0);
+    expect(engine.quotaLeft(CEREBRAS)).toBe(1);
+  });
+});

@@ -166,9 +166,23 @@ export class RotationEngine {
   }
 
   /**
-   * Share of the account's free-model quota left now, 0..1: the tighter of the minute and the day
-   * window (1 where no limit is known). Hedges, which cost quota, are not sent to a nearly spent account.
+   * Share of the quota `model`'s attempts spend that is left now, 0..1 — a pooled provider's
+   * windows for it, else its account's free-model minute and day windows (1 for a model that
+   * spends no counted quota, or where no limit is known). Hedges, which cost quota, are not sent
+   * where it is low.
    */
+  quotaLeft(model: string): number {
+    const e = this.entry(model);
+    const account = this.accountOf(e);
+    if (this.paced.has(account)) {
+      const blocked = this.accounts.get(account)?.blocked;
+      if (blocked && blocked.untilMs > this.clock.now()) return 0;
+      return this.paced.shareLeft(account, e.id, this.upstreamIdOf(e), this.clock.now());
+    }
+    return this.isFree(e) ? this.freeQuotaLeft(account) : 1;
+  }
+
+  /** Share of the account's free-model quota left now, 0..1: the tighter of the minute and the day window. */
   freeQuotaLeft(account: string): number {
     const a = this.account(account);
     rollWindows(a, this.clock.now());

@@ -296,11 +296,8 @@ async function startHedge(
   const acquired = engine.acquire({ order: s.order, needs: s.needs, exclude: busy });
   if (!acquired.ok) return 'later';
   const lease = acquired.lease;
-  // Hedges cost quota: none onto a free model whose account is nearly spent.
-  if (
-    engine.isFreeModel(lease.model) &&
-    engine.freeQuotaLeft(lease.account) < ctx.options.hedging.minQuotaLeft
-  ) {
+  // Hedges cost quota: none onto a model whose quota (a free account's, a provider's) is nearly spent.
+  if (engine.quotaLeft(lease.model) < ctx.options.hedging.minQuotaLeft) {
     lease.withdraw();
     ctx.hedges.skippedForQuota++;
     return 'never';
