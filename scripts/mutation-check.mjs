@@ -186,7 +186,7 @@ const MUTANTS = [
     id: 'hedge-loser-kept',
     why: 'the losing attempt of a hedge race is left running (and its lease held)',
     file: 'src/router/chat-loop.ts',
-    find: "abandon(ctx, run, loser, winner ? 'another attempt answered first (hedge)' : 'the request ended');",
+    find: "abandon(ctx, s, run, loser, winner ? 'another attempt answered first (hedge)' : 'the request ended');",
     replace: '',
     tests: ['test/hedging.test.ts'],
   },
