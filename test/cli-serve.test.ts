@@ -3,6 +3,9 @@
  * SIGTERM with requests in flight — requests in = responses out, clean exit.
  */
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveFailure, startServe } from './serve-process.js';
 
@@ -38,6 +41,43 @@ describe('rotor serve', () => {
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
     expect(await serve.exited).toBe(0);
     expect(serve.stderr()).toContain('5 finished, 0 answered with an error');
+  });
+
+  it('with no key at all, a simulated pool: OpenRouter + Groq + Gemini, said in the banner, each serving', async () => {
+    const serve = await startServe({});
+    child = serve.proc;
+    expect(serve.stderr()).toContain(
+      'rotor is running against a simulated pool: OpenRouter + Groq + Google AI Studio (Gemini API).',
+    );
+    const ask = async (model: string) => {
+      const res = await fetch(`${serve.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(200);
+      return res.headers.get('x-rotor-model');
+    };
+    // A pair is answered by its provider; a family by one of the providers that host it.
+    expect(await ask('groq:llama-3.3-70b-versatile')).toBe('groq:llama-3.3-70b-versatile');
+    expect(await ask('gemini:gemini-2.5-flash')).toBe('gemini:gemini-2.5-flash');
+    expect(await ask('meta-llama/llama-3.3-8b-instruct:free')).toBe('meta-llama/llama-3.3-8b-instruct:free');
+    const models = (await (await fetch(`${serve.url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+    const ids = models.data.map((m) => m.id);
+    expect(ids).toEqual(
+      expect.arrayContaining(['auto', 'fast', 'best', 'llama-3.3-70b', 'groq:llama-3.3-70b-versatile']),
+    );
+  });
+
+  it('sim.providers: [] keeps the simulated OpenRouter alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rotor-serve-'));
+    const file = join(dir, 'rotor.yaml');
+    writeFileSync(file, 'sim:\n  providers: []\n');
+    const serve = await startServe({}, ['--config', file]);
+    child = serve.proc;
+    expect(serve.stderr()).toContain('rotor is running against its built-in OpenRouter simulator.');
+    const models = (await (await fetch(`${serve.url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+    expect(models.data.some((m) => m.id.startsWith('groq:'))).toBe(false);
   });
 
   it('a broken config file is a clear error and exit code 2, not a stack trace', async () => {

@@ -113,6 +113,34 @@ export class PacedAccounts {
     return worst;
   }
 
+  /** The account's limit on requests in flight at once (GitHub Models: 5 per model), if it has one. */
+  concurrencyLimit(
+    account: string,
+    upstreamId: string,
+  ): { limit: number; per: 'model' | 'account' } | undefined {
+    const spec = this.accounts.get(account)?.limits.find((l) => l.window === 'concurrency');
+    const limit = spec && (spec.byModel?.[upstreamId] ?? spec.limit);
+    return spec && limit !== undefined && limit > 0 ? { limit, per: spec.per } : undefined;
+  }
+
+  /**
+   * The share of `model`'s budget left now, 0..1: the tightest of its windows (a blocked one is 0;
+   * 1 when none has a known limit). Hedges, which cost quota, are not sent where it is low.
+   */
+  shareLeft(account: string, model: string, upstreamId: string, nowMs: number): number {
+    const a = this.accounts.get(account);
+    if (!a) return 1;
+    let share = 1;
+    this.forEachWindow(a, model, nowMs, (state, spec) => {
+      const limit = effectiveLimit(state, spec, upstreamId);
+      settleWindow(state, spec, limit, nowMs);
+      if (state.blockedUntilMs !== undefined && state.blockedUntilMs > nowMs) share = 0;
+      else if (limit !== undefined && limit > 0)
+        share = Math.min(share, Math.max(0, limit - usedAmount(state)) / limit);
+    });
+    return share;
+  }
+
   /** Why a request of `tokens` can never fit `model`'s budget (a window smaller than the request), if so. */
   tooLarge(
     account: string,

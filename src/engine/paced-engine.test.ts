@@ -146,6 +146,20 @@ describe('pacing per window type', () => {
     expect(skipOf(engine, GROQ_70B, needs)).toBeUndefined();
   });
 
+  it('a provider that reserves output (Cerebras, 16,384) is charged it when the request sets no limit', () => {
+    const { engine } = setup({});
+    engine.setAccountLimits(
+      'cerebras',
+      [{ window: 'tokens_minute', per: 'model', limit: 60_000, reset: { rule: 'continuous' } }],
+      { reservedOutputTokens: 16_384 },
+    );
+    // 1,000 + 16,384 = 17,384 each: three fit in 60,000 (52,152), the fourth waits.
+    for (let i = 0; i < 3; i++) take(engine, { promptTokens: 1000 }, [CEREBRAS]).succeed();
+    expect(skipOf(engine, CEREBRAS, { promptTokens: 1000 })).toMatchObject({ reason: 'model_quota' });
+    // A request that sets its own limit is charged that instead: 1,000 + 500 fits in what is left.
+    expect(skipOf(engine, CEREBRAS, { promptTokens: 1000, outputTokens: 500 })).toBeUndefined();
+  });
+
   it('a request larger than a whole token window is never sent there', () => {
     const { engine } = setup({
       groq: [
@@ -320,5 +334,58 @@ describe('state', () => {
     const b = setup(limits);
     b.engine.restoreState(saved);
     expect(skipOf(b.engine, GROQ_70B)).toMatchObject({ untilMs: NOON + 60_000 });
+  });
+});
+
+describe('quota left, for hedges', () => {
+  it('is the tightest window’s share: 10 per minute, 8 used → 0.2; blocked → 0; unpaced and not free → 1', async () => {
+    const { engine } = setup({
+      groq: [
+        { window: 'requests_minute', per: 'model', limit: 10, reset: { rule: 'fixed', timeZone: 'UTC' } },
+        { window: 'requests_day', per: 'model', limit: 1000, reset: { rule: 'fixed', timeZone: 'UTC' } },
+      ],
+    });
+    expect(engine.quotaLeft(GROQ_70B)).toBe(1);
+    for (let i = 0; i < 8; i++) take(engine, undefined, [GROQ_70B]).succeed();
+    expect(engine.quotaLeft(GROQ_70B)).toBeCloseTo(0.2, 10);
+    expect(engine.quotaLeft(GROQ_8B)).toBe(1); // per model: the other model's windows are untouched
+    const lease = take(engine, undefined, [GROQ_70B]);
+    lease.fail({
+      kind: 'rate_limit',
+      scope: 'account_day',
+      message: 'daily quota spent',
+      retryAfterMs: 3_600_000,
+    });
+    expect(engine.quotaLeft(GROQ_70B)).toBe(0);
+    expect(engine.quotaLeft(CEREBRAS)).toBe(1);
+  });
+});
+
+describe('requests in flight at once (GitHub Models: 5 per model)', () => {
+  it('the limit-th+1 concurrent request is busy (polled, not failed) until one finishes; other models are free', () => {
+    const { engine } = setup({
+      groq: [{ window: 'concurrency', per: 'model', limit: 2, reset: { rule: 'continuous' } }],
+    });
+    const a = take(engine, undefined, [GROQ_70B]);
+    take(engine, undefined, [GROQ_70B]);
+    const third = engine.acquire({ order: [GROQ_70B] });
+    expect(third).toMatchObject({
+      ok: false,
+      busy: true,
+      skipped: [{ model: GROQ_70B, reason: 'concurrency_busy' }],
+    });
+    expect(take(engine, undefined, [GROQ_8B]).model).toBe(GROQ_8B); // per model: its own count
+    a.succeed();
+    expect(take(engine, undefined, [GROQ_70B]).model).toBe(GROQ_70B);
+  });
+
+  it('per account: every model of the account counts toward one limit', () => {
+    const { engine } = setup({
+      groq: [{ window: 'concurrency', per: 'account', limit: 2, reset: { rule: 'continuous' } }],
+    });
+    take(engine, undefined, [GROQ_70B]);
+    take(engine, undefined, [GROQ_8B]);
+    expect(engine.acquire({ order: [GROQ_70B, GROQ_8B] })).toMatchObject({ ok: false, busy: true });
+    expect(take(engine, undefined, [CEREBRAS]).model).toBe(CEREBRAS);
   });
 });

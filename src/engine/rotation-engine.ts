@@ -46,6 +46,8 @@ export class RotationEngine {
   private order: string[];
   private readonly models = new Map<string, ModelEntry>();
   private readonly accounts = new Map<string, AccountState>();
+  /** Paced accounts' output reservation when a request sets no output limit (`setAccountLimits`). */
+  private readonly reservedOutput = new Map<string, number>();
   /** Provider accounts whose quota windows are paced (pooled providers; OpenRouter's `:free` counting is `accounts`). */
   private readonly paced = new PacedAccounts();
   /** Earliest time a paced window is expected to have room again: the current model may change then. */
@@ -135,8 +137,14 @@ export class RotationEngine {
    * one of its windows blocks that window (and, for an account-wide one, the whole account) until
    * the window's reset.
    */
-  setAccountLimits(account: string, limits: readonly PacedLimit[]): void {
+  setAccountLimits(
+    account: string,
+    limits: readonly PacedLimit[],
+    options: { reservedOutputTokens?: number } = {},
+  ): void {
     this.paced.setLimits(account, limits);
+    if (options.reservedOutputTokens === undefined) this.reservedOutput.delete(account);
+    else this.reservedOutput.set(account, options.reservedOutputTokens);
     this.dirty = true;
   }
 
@@ -166,9 +174,23 @@ export class RotationEngine {
   }
 
   /**
-   * Share of the account's free-model quota left now, 0..1: the tighter of the minute and the day
-   * window (1 where no limit is known). Hedges, which cost quota, are not sent to a nearly spent account.
+   * Share of the quota `model`'s attempts spend that is left now, 0..1 — a pooled provider's
+   * windows for it, else its account's free-model minute and day windows (1 for a model that
+   * spends no counted quota, or where no limit is known). Hedges, which cost quota, are not sent
+   * where it is low.
    */
+  quotaLeft(model: string): number {
+    const e = this.entry(model);
+    const account = this.accountOf(e);
+    if (this.paced.has(account)) {
+      const blocked = this.accounts.get(account)?.blocked;
+      if (blocked && blocked.untilMs > this.clock.now()) return 0;
+      return this.paced.shareLeft(account, e.id, this.upstreamIdOf(e), this.clock.now());
+    }
+    return this.isFree(e) ? this.freeQuotaLeft(account) : 1;
+  }
+
+  /** Share of the account's free-model quota left now, 0..1: the tighter of the minute and the day window. */
   freeQuotaLeft(account: string): number {
     const a = this.account(account);
     rollWindows(a, this.clock.now());
@@ -234,7 +256,12 @@ export class RotationEngine {
       if (reason) {
         skipped.push(reason);
         if (reason.untilMs !== undefined) retryAtMs = Math.min(retryAtMs ?? reason.untilMs, reason.untilMs);
-        if (reason.reason === 'half_open_busy' || reason.reason === 'slow_start_busy') busy = true;
+        if (
+          reason.reason === 'half_open_busy' ||
+          reason.reason === 'slow_start_busy' ||
+          reason.reason === 'concurrency_busy'
+        )
+          busy = true;
         continue;
       }
       return { ok: true, lease: this.admit(e, now, request.needs), skipped };
@@ -555,7 +582,9 @@ export class RotationEngine {
 
   /** The token estimate of one request on `e`: the prompt plus the answer's ceiling (lowered to the model's output limit). */
   private tokenEstimate(e: ModelEntry, needs: RequestNeeds | undefined): number {
-    const output = Math.min(needs?.outputTokens ?? 0, e.profile.maxOutputTokens ?? Number.POSITIVE_INFINITY);
+    // Without an output limit in the request, what the provider reserves for it (Cerebras: 16,384).
+    const asked = needs?.outputTokens ?? this.reservedOutput.get(this.accountOf(e)) ?? 0;
+    const output = Math.min(asked, e.profile.maxOutputTokens ?? Number.POSITIVE_INFINITY);
     return (needs?.promptTokens ?? 0) + output;
   }
 
@@ -779,7 +808,26 @@ export class RotationEngine {
     if (limit !== undefined && e.inFlight >= limit) {
       return { model: e.id, reason: 'slow_start_busy', detail: `recovering: ${limit} concurrent admitted` };
     }
-    return undefined;
+    return this.concurrencyGap(e);
+  }
+
+  /** A pooled provider that limits requests in flight at once (GitHub Models): busy at its limit. */
+  private concurrencyGap(e: ModelEntry): SkipReason | undefined {
+    const account = this.accountOf(e);
+    if (!this.paced.has(account)) return undefined;
+    const cap = this.paced.concurrencyLimit(account, this.upstreamIdOf(e));
+    if (!cap) return undefined;
+    let inFlight = e.inFlight;
+    if (cap.per === 'account') {
+      inFlight = 0;
+      for (const m of this.models.values()) if (this.accountOf(m) === account) inFlight += m.inFlight;
+    }
+    if (inFlight < cap.limit) return undefined;
+    return {
+      model: e.id,
+      reason: 'concurrency_busy',
+      detail: `${account}: ${cap.limit} requests at once${cap.per === 'model' ? ' per model' : ''}, all in flight`,
+    };
   }
 
   private admit(e: ModelEntry, now: number, needs?: RequestNeeds): Lease {

@@ -222,6 +222,11 @@ export const providerSchema = z.strictObject({
   params: z.array(paramRuleSchema).default([]),
   /** Cool-down after a 429 that says nothing about its window or wait (NVIDIA), seconds. */
   unknown_limit_cooldown_s: z.number().positive().default(60),
+  /**
+   * Output tokens the provider reserves against its token windows when a request sets no output
+   * limit (Cerebras: its default `max_completion_tokens`, 16,384): rotor's estimate counts them too.
+   */
+  reserved_output_tokens: z.number().int().positive().optional(),
   /** Terms a user pooling this provider should know (one key per provider; no resale; …). */
   terms: z.string().optional(),
   /**

@@ -296,11 +296,8 @@ async function startHedge(
   const acquired = engine.acquire({ order: s.order, needs: s.needs, exclude: busy });
   if (!acquired.ok) return 'later';
   const lease = acquired.lease;
-  // Hedges cost quota: none onto a free model whose account is nearly spent.
-  if (
-    engine.isFreeModel(lease.model) &&
-    engine.freeQuotaLeft(lease.account) < ctx.options.hedging.minQuotaLeft
-  ) {
+  // Hedges cost quota: none onto a model whose quota (a free account's, a provider's) is nearly spent.
+  if (engine.quotaLeft(lease.model) < ctx.options.hedging.minQuotaLeft) {
     lease.withdraw();
     ctx.hedges.skippedForQuota++;
     return 'never';
@@ -376,7 +373,9 @@ async function* follow(
   try {
     if (committed) {
       // Hand out everything held back, then every batch as it arrives.
-      run.model ??= live.pending.find(hasContent)?.model ?? live.model;
+      // The rotation's own id (a pooled provider's pair, `groq:…`): which entry answered, whatever
+      // name the upstream gives its model in the chunks.
+      run.model ??= live.model;
       const batch = out(live.pending);
       live.pending = [];
       if (batch.length > 0) yield batch;
@@ -402,7 +401,7 @@ async function* follow(
       durationMs: latencyMs,
       ...(live.ttftMs === undefined ? {} : { ttftMs: live.ttftMs }),
     });
-    run.model ??= live.pending.find((c) => c.model)?.model ?? live.model;
+    run.model ??= live.model;
     const rest = out(live.pending);
     live.pending = [];
     if (rest.length > 0) yield rest;

@@ -48,7 +48,13 @@ export class PooledProviders {
 
   add(upstreamId: string, provider: Provider): void {
     this.byUpstream.set(upstreamId, provider);
-    this.engine.setAccountLimits(upstreamId, pacedLimitsOf(provider));
+    this.engine.setAccountLimits(
+      upstreamId,
+      pacedLimitsOf(provider),
+      provider.reserved_output_tokens === undefined
+        ? {}
+        : { reservedOutputTokens: provider.reserved_output_tokens },
+    );
   }
 
   has(upstreamId: string): boolean {

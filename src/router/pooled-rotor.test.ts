@@ -224,7 +224,9 @@ describe('failover between providers', () => {
       { 'groq llama-3.3-70b-versatile': [fixture('groq/413_request_too_large_tpm.json'), { ok: 'fine' }] },
       ['groq:llama-3.3-70b-versatile', 'cerebras:llama-3.3-70b'],
     );
-    const big = { ...hello, messages: [{ role: 'user', content: 'word '.repeat(8000) }] };
+    // max_tokens set: Cerebras would otherwise reserve 16,384 output tokens for each (its default),
+    // and two such requests would not fit its token minute.
+    const big = { ...hello, max_tokens: 100, messages: [{ role: 'user', content: 'word '.repeat(8000) }] };
     const first = await rotor.chat(big);
     expect(first.rotor.attempts.map((a) => [a.model, a.outcome])).toEqual([
       ['groq:llama-3.3-70b-versatile', 'context_length'],

@@ -102,7 +102,7 @@ export const hedgingSchema = z.strictObject({
   p95Margin: z.number().min(1).default(1.5),
   /** First-token samples needed before the p95 is trusted; before that, the registry's expected latency × margin. Default 20. */
   minSamples: z.number().int().min(1).default(20),
-  /** No hedge onto a free model whose account has less than this share of its minute or day quota left, 0..1. Default 0.2. */
+  /** No hedge onto a model with less than this share of its quota left (a free account's minute or day, a pooled provider's tightest window), 0..1. Default 0.2. */
   minQuotaLeft: z.number().min(0).max(1).default(0.2),
 });
 

@@ -128,6 +128,12 @@ export const gatewayConfigSchema = z.strictObject({
        * free requests a day, 20 a minute — so the demo lasts; a scenario file's account wins when unset.
        */
       freeTier: z.boolean().optional(),
+      /**
+       * Simulated providers pooled beside the simulated OpenRouter when no key at all is set (ids
+       * from the provider catalog the simulator speaks, e.g. `[groq, gemini]`; `[]`: OpenRouter
+       * alone). Default: `rotor serve` pools Groq and Gemini; an embedded `startGateway`, none.
+       */
+      providers: z.array(z.string().min(1)).optional(),
     })
     .default({ seed: 1, latencyScale: 1 }),
   /** Reconciling the rotation with the live model list (see src/reconcile/README.md). */

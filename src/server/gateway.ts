@@ -29,6 +29,7 @@ import { type ModelDefaults, rotationDefaultsFrom } from '../registry/rotation-d
 import { createRotor, type Rotor } from '../router/create-rotor.js';
 import { normalizePairId, splitPairId } from '../router/pair-id.js';
 import type { ModelOptions } from '../router/rotor-options.js';
+import { simulatedProviderEnv } from '../sim/providers/provider-endpoints.js';
 import { type Simulator, startSimulator } from '../sim/simulator.js';
 import { openStore } from '../store/open-store.js';
 import { type EnginePersistence, persistEngine, restoreEngine } from '../store/persist-engine.js';
@@ -57,6 +58,11 @@ export interface GatewayDeps {
    * `rotor serve` passes `process.env`.
    */
   env?: Env;
+  /**
+   * Simulated providers to pool beside the simulated OpenRouter when nothing real is configured
+   * and the config's `sim.providers` says nothing (`rotor serve`: Groq and Gemini). Default none.
+   */
+  simulatedProviders?: readonly string[];
 }
 
 export interface Gateway {
@@ -100,14 +106,10 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const logger = deps.logger ?? gatewayLogger(config.log.level);
   const registryFile = (await loadRegistry(config.registry ?? defaultRegistryPath())).registry;
   const registry = rotationDefaultsFrom(registryFile);
-  const plan = await providerPlan(config, deps.env ?? {});
-  for (const j of plan.joined) registerSecret(j.apiKey);
-  const pooled = plan.joined.length > 0;
-  /** A pooled provider's pair (`groq:…`), as opposed to an OpenRouter id. */
-  const pooledIds = new Set(plan.joined.map((j) => j.id));
-  const isPair = (id: string) => splitPairId(id, pooledIds) !== undefined;
+  let plan = await providerPlan(config, deps.env ?? {});
   // Simulated only when nothing real is configured: no OpenRouter key and no provider joined.
-  const simulated = !config.upstream.apiKey && !pooled;
+  const simulated = !config.upstream.apiKey && plan.joined.length === 0;
+  const simulatedProviders = simulated ? (config.sim.providers ?? deps.simulatedProviders ?? []) : [];
   // Before anything starts: a store that cannot be opened (locked, corrupt) is one clear error.
   const opened = await openStore(config.store.url ?? 'memory', {
     logger,
@@ -123,9 +125,18 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
         ...(config.sim.scenario ? { scenarioFile: config.sim.scenario } : {}),
         ...(config.sim.modelsFile ? { modelsFile: config.sim.modelsFile } : {}),
         ...simulatedAccount(config.sim),
+        ...(simulatedProviders.length > 0 ? { providers: simulatedProviders } : {}),
         ...(deps.clock ? { clock: deps.clock } : {}),
       })
     : undefined;
+  // The simulated pool: the simulator's providers join as real ones would, beside OpenRouter.
+  if (simulator && simulatedProviders.length > 0)
+    plan = await providerPlan(config, simulatedProviderEnv(simulator.providers()), true);
+  for (const j of plan.joined) registerSecret(j.apiKey);
+  const pooled = plan.joined.length > 0;
+  /** A pooled provider's pair (`groq:…`), as opposed to an OpenRouter id. */
+  const pooledIds = new Set(plan.joined.map((j) => j.id));
+  const isPair = (id: string) => splitPairId(id, pooledIds) !== undefined;
 
   const pinned = config.rotation.order?.map(normalizePairId);
   const candidates =
@@ -628,9 +639,14 @@ function simulatedAccount(sim: GatewayConfig['sim']): { hasCredits?: boolean } {
 }
 
 /** The providers to pool (README "Providers"); a bad `providers:` section is a configuration error. */
-async function providerPlan(config: GatewayConfig, env: Env): Promise<ProviderPlan> {
+async function providerPlan(config: GatewayConfig, env: Env, withOpenRouter = false): Promise<ProviderPlan> {
   try {
-    return planProviders(await loadProviderCatalog(), config.providers, env, Boolean(config.upstream.apiKey));
+    return planProviders(
+      await loadProviderCatalog(),
+      config.providers,
+      env,
+      withOpenRouter || Boolean(config.upstream.apiKey),
+    );
   } catch (err) {
     if (err instanceof RegistryError)
       throw new ConfigError(`Invalid providers configuration:\n  ${err.message}`);

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { redact } from '../redact.js';
 import type { AccountSnapshot } from '../sim/account-limits.js';
+import { SIMULATED_POOL_PROVIDERS } from '../sim/providers/provider-endpoints.js';
 import { StoreError } from '../store/state-store.js';
 import { exposureWarning } from './exposure.js';
 import { type Gateway, startGateway } from './gateway.js';
@@ -50,7 +51,12 @@ export function register(program: Command): void {
       let gateway: Gateway;
       try {
         // Zero config: every provider whose key variable is set joins (README "Providers").
-        gateway = await startGateway(config, { env: process.env });
+        // With no key at all, the demo pools simulated Groq and Gemini beside the simulated
+        // OpenRouter (`sim.providers` changes that; `[]` keeps OpenRouter alone).
+        gateway = await startGateway(config, {
+          env: process.env,
+          simulatedProviders: SIMULATED_POOL_PROVIDERS,
+        });
       } catch (err) {
         if (err instanceof StoreError || err instanceof ConfigError) {
           say(`rotor: ${err.message}\n`);
@@ -61,14 +67,19 @@ export function register(program: Command): void {
       // One write: the warning can never be separated from (or arrive after) the banner.
       const warning = exposureWarning(config.server);
       const banner = gateway.simulated
-        ? simulatedBanner(gateway.url, gateway.urls, gateway.simulator?.account())
+        ? simulatedBanner(
+            gateway.url,
+            gateway.urls,
+            gateway.simulator?.account(),
+            gateway.providers.joined.map((j) => j.provider.name),
+          )
         : `rotor: gateway on ${gateway.url}/v1 (model "auto"), dashboard at ${gateway.url}/\n` +
           gateway.urls
             .slice(1)
             .map((u) => `rotor: also reachable at ${u}/v1\n`)
             .join('');
       say(
-        `${banner}${providersBanner(gateway.providers)}${warning ? `\nrotor: WARNING: ${warning}\n\n` : ''}`,
+        `${banner}${gateway.simulated ? '' : providersBanner(gateway.providers)}${warning ? `\nrotor: WARNING: ${warning}\n\n` : ''}`,
       );
       process.on('SIGHUP', () => {
         let next: GatewayConfig;
@@ -111,12 +122,18 @@ export function simulatedBanner(
   url: string,
   urls: readonly string[] = [url],
   account?: AccountSnapshot,
+  providers: readonly string[] = [],
 ): string {
+  const pool = providers;
   const lines = [
     'NO OPENROUTER_API_KEY SET — ANSWERS ARE SIMULATED',
     '',
-    'rotor is running against its built-in OpenRouter simulator.',
-    'Set OPENROUTER_API_KEY to route to real models.',
+    pool.length > 0
+      ? `rotor is running against a simulated pool: OpenRouter + ${pool.join(' + ')}.`
+      : 'rotor is running against its built-in OpenRouter simulator.',
+    pool.length > 0
+      ? 'Set OPENROUTER_API_KEY, GROQ_API_KEY, GEMINI_API_KEY, … to route to real models.'
+      : 'Set OPENROUTER_API_KEY to route to real models.',
     '',
     ...(account ? [simulatedAccountLine(account), ''] : []),
     `OpenAI base URL:  ${url}/v1   (model "auto")`,
