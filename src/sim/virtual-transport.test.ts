@@ -312,8 +312,9 @@ describe('VirtualTransport limits, as OpenRouter counts them', () => {
       const done = transport
         .openStream({ upstream, model, body, timeouts })
         .then(async (stream) => {
-          for await (const _ of stream);
-          return 'ok';
+          let promptTokens: number | undefined;
+          for await (const chunk of stream) promptTokens ??= chunk.usage?.prompt_tokens;
+          return `ok, ${promptTokens} prompt tokens`;
         })
         .catch((err: unknown) => (err as UpstreamFailure).failure.status);
       let settled = false;
@@ -325,9 +326,12 @@ describe('VirtualTransport limits, as OpenRouter counts them', () => {
     };
     expect(transport.peek(PRIMARY, clock.now(), { messages: [], tools })).toMatchObject({ ok: false });
     expect(await run(PRIMARY, { messages: [{ role: 'user', content: 'hi' }], tools })).toBe(404);
-    expect(await run(PRIMARY, { ...long, max_tokens: 92 })).toBe('ok'); // 908 + 92 = 1000 fits
+    expect(await run(PRIMARY, { ...long, max_tokens: 92 })).toBe('ok, 908 prompt tokens'); // 908 + 92 = 1000 fits
     expect(await run(PRIMARY, { ...long, max_tokens: 93 })).toBe(400);
-    expect(await run(SECOND, { ...long, tools, max_tokens: 100_000 })).toBe('ok'); // no limits declared
+    // No limits declared: served; the usage counts the tools too (their JSON / 4).
+    expect(await run(SECOND, { ...long, tools, max_tokens: 100_000 })).toBe(
+      `ok, ${908 + Math.ceil(JSON.stringify(tools).length / 4)} prompt tokens`,
+    );
     expect(transport.attempts().map((a) => [a.outcome, a.status, a.countedAgainstQuota])).toEqual([
       ['tools_unsupported', 404, true],
       ['ok', 200, true],

@@ -145,6 +145,8 @@ interface Decision {
 
 const DEFAULT_ERROR_LATENCY_MS = 250;
 const DEFAULT_COMPLETION_TOKENS = 60;
+/** The usage's prompt tokens of a request without `messages` (as the simulator counts "hi"). */
+const DEFAULT_PROMPT_TOKENS = 8;
 const USER_ID = 'user_2virtualAccount00000000000';
 
 export class VirtualTransport implements ChatTransport {
@@ -266,7 +268,10 @@ export class VirtualTransport implements ChatTransport {
       stop.abort(signal?.reason);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const chunks = this.answer(model, ttftMs, generationMs, nowMs, stop.signal, record, () =>
+    const promptTokens = Array.isArray(req.body['messages'])
+      ? estimatePromptTokens(req.body as unknown as ChatRequest)
+      : DEFAULT_PROMPT_TOKENS;
+    const chunks = this.answer(model, ttftMs, generationMs, nowMs, promptTokens, stop.signal, record, () =>
       signal?.removeEventListener('abort', onAbort),
     );
     return {
@@ -295,12 +300,13 @@ export class VirtualTransport implements ChatTransport {
     ttftMs: number,
     generationMs: number,
     startedMs: number,
+    promptTokens: number,
     signal: AbortSignal | undefined,
     record: VirtualAttempt,
     done: () => void,
   ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
     try {
-      yield* this.chunks(model, ttftMs, generationMs, startedMs, signal, record);
+      yield* this.chunks(model, ttftMs, generationMs, startedMs, promptTokens, signal, record);
     } finally {
       done();
       this.cancel(record); // the caller stopped reading before the end (`return()`)
@@ -312,6 +318,7 @@ export class VirtualTransport implements ChatTransport {
     ttftMs: number,
     generationMs: number,
     startedMs: number,
+    promptTokens: number,
     signal: AbortSignal | undefined,
     record: VirtualAttempt,
   ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
@@ -338,7 +345,7 @@ export class VirtualTransport implements ChatTransport {
       created,
       model: model.id,
       choices: [],
-      usage: { prompt_tokens: 8, completion_tokens: tokens, total_tokens: 8 + tokens },
+      usage: { prompt_tokens: promptTokens, completion_tokens: tokens, total_tokens: promptTokens + tokens },
     };
     record.endMs = this.clock.now() - this.originMs;
   }
