@@ -1,11 +1,12 @@
 /**
  * `npm run bench` (build first, then this): every benchmark, side by side, in one run.
  *
- *   node bench/run.mjs            full run (~7 min): writes bench/results/latest.{json,md} + SVG
+ *   node bench/run.mjs            full run (~8 min): writes bench/results/latest.{json,md} + SVG
  *                                 charts and refreshes the table in bench/README.md
  *   node bench/run.mjs --smoke    ~40 s sanity run for CI: writes smoke.{json,md} to a fresh temp dir
  *   --only overhead,streams,routing,profile     a subset (also written to a temp dir); "routing" is
- *                                 the simulated day and the tail-latency scenario (bench/tail-latency.mjs)
+ *                                 the simulated day, the tail-latency scenario (bench/tail-latency.mjs)
+ *                                 and an agent's day over pooled providers (bench/agent-day.mjs)
  *   Only a full run touches the tracked bench/results/; BENCH_RESULTS_DIR=dir picks another place.
  *   BENCH_DURATION_S (default 5), BENCH_REPEATS (default 3), BENCH_STREAMS (default 1000)
  *   BENCH_COMPARE_ROTOR=/other/checkout  adds that checkout's built rotor as a sixth server (before/after)
@@ -99,8 +100,10 @@ await section('streams', async () => {
 await section('routing', async () => {
   const { runRoutingQuality } = await import('./routing-quality.mjs');
   const { runTailLatency } = await import('./tail-latency.mjs');
+  const { runAgentDay } = await import('./agent-day.mjs');
   const day = await runRoutingQuality({ smoke, log });
-  return { ...day, tail: await runTailLatency({ smoke, log }) };
+  const tail = await runTailLatency({ smoke, log });
+  return { ...day, tail, agentDay: await runAgentDay({ smoke, log }) };
 });
 if (!smoke) {
   await section('profile', async () => {

@@ -81,6 +81,25 @@ export function evaluateTargets(results) {
       met: rotor.p50LatencyMs <= oracle.p50LatencyMs * 1.1,
     });
   }
+  const a = r?.agentDay;
+  if (a) {
+    const rotor = a.rows.find((x) => x.set === 'pool' && x.router === 'rotor');
+    const oracle = a.rows.find((x) => x.set === 'pool' && x.router === 'oracle');
+    if (rotor && oracle) {
+      // "Where the pooled free capacity suffices": the oracle serves every request.
+      const suffices = oracle.successRate === 1;
+      targets.push({
+        target: `agent day: success ≥ 99.9 % where the pooled free capacity suffices (${a.scenario.pool})`,
+        value: `${f(rotor.successRate * 100, 2)} % (oracle ${f(oracle.successRate * 100, 2)} %${suffices ? '' : ': the capacity does not suffice'})`,
+        met: suffices ? rotor.successRate >= 0.999 : rotor.successRate >= oracle.successRate - 0.001,
+      });
+      targets.push({
+        target: `agent day: ≤ 1.1 upstream attempts per success (${a.scenario.pool})`,
+        value: f(rotor.attemptsPerSuccess, 3),
+        met: rotor.attemptsPerSuccess <= 1.1,
+      });
+    }
+  }
   return targets;
 }
 
@@ -218,6 +237,7 @@ export function markdown(results) {
     );
     out.push('');
     if (r.tail) out.push(...tailMarkdown(r.tail));
+    if (r.agentDay) out.push(...agentDayMarkdown(r.agentDay));
   }
 
   const p = results.profile;
@@ -316,6 +336,70 @@ function tailMarkdown(t) {
     );
     out.push('');
   }
+  return out;
+}
+
+/** The agent-day tables (`bench/agent-day.mjs`), a subsection of routing quality. */
+function agentDayMarkdown(a) {
+  const sc = a.scenario;
+  const t = sc.trace;
+  const out = [];
+  out.push("## 3c. An agent's day: one endpoint over several free tiers (virtual time)");
+  out.push('');
+  out.push(
+    `${t.requests} requests in ${t.sessions} agent sessions over ${t.hours} h from ${t.start.slice(11, 16)} UTC ` +
+      `(busiest minute ${t.busiestMinute}, ${t.idleMinutes} idle minutes); prompts p10 / p50 / p90 / max ` +
+      `${t.promptTokens.p10} / ${t.promptTokens.p50} / ${t.promptTokens.p90} / ${t.promptTokens.max} tokens, ` +
+      `${t.withTools} with tools, ${t.sideCalls} side calls; max_tokens ${sc.clients
+        .map((c) => `${c.maxTokens ?? 'none'} (${c.name})`)
+        .join(', ')}; answers of ${sc.answerTokens} tokens; deadline ${sc.deadlineMs / 1000} s. ` +
+      'Every router gets the same trace and a fresh world. Scenario and routers in bench/README.md.',
+  );
+  out.push('');
+  const sets = [
+    ['openrouter', 'OpenRouter alone'],
+    ['pool', sc.pool],
+    ['small', sc.smallPool],
+  ];
+  const labelOf = (set) => sets.find(([s]) => s === set)[1];
+  out.push(
+    '| router | upstreams | success | 429s to the client | other errors to the client | upstream attempts / success | p50 s | p95 s | served by |',
+  );
+  out.push('| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | --- |');
+  for (const [set, label] of sets) {
+    for (const row of a.rows.filter((x) => x.set === set)) {
+      const other =
+        Object.entries(row.clientErrors)
+          .filter(([status]) => status !== '429')
+          .map(([status, n]) => `${n} × ${status}`)
+          .join(', ') || '—';
+      const served =
+        Object.entries(row.servedShare)
+          .filter(([, share]) => share >= 0.0005)
+          .map(([p, share]) => `${p} ${f(share * 100, 1)} %`)
+          .join(', ') || '—';
+      out.push(
+        `| ${row.router} | ${label} | ${pct(row.successRate, 2)} | ${row.client429s} | ${other} | ${f(row.attemptsPerSuccess, 3)} | ${f(row.p50LatencyMs / 1000, 2)} | ${f(row.p95LatencyMs / 1000, 2)} | ${served} |`,
+      );
+    }
+  }
+  out.push('');
+  out.push(
+    'Failed upstream attempts: ' +
+      a.rows
+        .map(
+          (row) =>
+            `${row.router} (${labelOf(row.set)}): ${
+              Object.entries(row.failedAttempts)
+                .sort((x, y) => y[1] - x[1])
+                .map(([k, v]) => `${v} ${k}`)
+                .join(', ') || 'none'
+            }`,
+        )
+        .join(' · ') +
+      '.',
+  );
+  out.push('');
   return out;
 }
 

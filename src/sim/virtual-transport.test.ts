@@ -292,6 +292,54 @@ describe('VirtualTransport limits, as OpenRouter counts them', () => {
     expect('chunks' in (await attempt(clock, transport, PRIMARY))).toBe(true); // the cap is per model
   });
 
+  it('refuses tools to a model without them and a prompt its context cannot hold, after the account gate, as the simulator does', async () => {
+    const { clock, transport } = setup({
+      models: [
+        { id: PRIMARY, ttftMs: 400, tokensPerSecond: 100, tools: false, contextLength: 1000 },
+        { id: SECOND, ttftMs: 1000, tokensPerSecond: 50 },
+      ],
+      errorLatencyMs: 0,
+    });
+    const tools = [{ type: 'function', function: { name: 'run', parameters: { type: 'object' } } }];
+    // 2 messages × 4 + 3,600 characters / 4 = 908 prompt tokens.
+    const long = {
+      messages: [
+        { role: 'system', content: 'x'.repeat(1600) },
+        { role: 'user', content: 'y'.repeat(2000) },
+      ],
+    };
+    const run = async (model: string, body: Record<string, unknown>) => {
+      const done = transport
+        .openStream({ upstream, model, body, timeouts })
+        .then(async (stream) => {
+          let promptTokens: number | undefined;
+          for await (const chunk of stream) promptTokens ??= chunk.usage?.prompt_tokens;
+          return `ok, ${promptTokens} prompt tokens`;
+        })
+        .catch((err: unknown) => (err as UpstreamFailure).failure.status);
+      let settled = false;
+      void done.finally(() => {
+        settled = true;
+      });
+      while (!settled) if (!(await clock.runNext())) await new Promise((r) => setImmediate(r));
+      return done;
+    };
+    expect(transport.peek(PRIMARY, clock.now(), { messages: [], tools })).toMatchObject({ ok: false });
+    expect(await run(PRIMARY, { messages: [{ role: 'user', content: 'hi' }], tools })).toBe(404);
+    expect(await run(PRIMARY, { ...long, max_tokens: 92 })).toBe('ok, 908 prompt tokens'); // 908 + 92 = 1000 fits
+    expect(await run(PRIMARY, { ...long, max_tokens: 93 })).toBe(400);
+    // No limits declared: served; the usage counts the tools too (their JSON / 4).
+    expect(await run(SECOND, { ...long, tools, max_tokens: 100_000 })).toBe(
+      `ok, ${908 + Math.ceil(JSON.stringify(tools).length / 4)} prompt tokens`,
+    );
+    expect(transport.attempts().map((a) => [a.outcome, a.status, a.countedAgainstQuota])).toEqual([
+      ['tools_unsupported', 404, true],
+      ['ok', 200, true],
+      ['context_length', 400, true],
+      ['ok', 200, true],
+    ]);
+  });
+
   it('plays scripted 429 bursts and outages only inside their windows', async () => {
     const faults: VirtualFault[] = [
       { kind: 'upstream_rate_limit', model: PRIMARY, fromMs: 10_000, toMs: 20_000, retryAfterSeconds: 17 },

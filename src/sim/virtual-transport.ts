@@ -16,12 +16,15 @@ import type { ChatTransport, TransportRequest } from '../upstream/chat-transport
 import { UpstreamFailure } from '../upstream/chat-transport.js';
 import { classifyHttpError } from '../upstream/classify.js';
 import { FREE_PER_DAY_WITH_CREDITS, FREE_PER_DAY_WITHOUT_CREDITS } from './account-limits.js';
+import { type ChatRequest, estimatePromptTokens, hasTools } from './answer-plan.js';
 import { hashString } from './hash.js';
 import {
+  contextLengthExceeded,
   freeModelsLimit,
   genericRateLimit,
   modelCap,
   noEndpoints,
+  noToolEndpoints,
   type SimResponse,
   serverError,
   upstreamRateLimit,
@@ -40,6 +43,14 @@ export interface VirtualModel {
   limitRpm?: number;
   limitRpd?: number;
   provider?: string;
+  /**
+   * Whether the model takes `tools`; `false`: a request with tools gets OpenRouter's 404 "No
+   * endpoints found that support tool use" (after the account gate, so it counts, as in the
+   * simulator). Default: every request is served.
+   */
+  tools?: boolean;
+  /** Prompt + `max_tokens` above this gets the simulator's 400 `context_length_exceeded` (counted too). Default: no limit. */
+  contextLength?: number;
 }
 
 interface FaultBase {
@@ -95,6 +106,8 @@ export type VirtualOutcome =
   | 'account_minute_limit'
   | 'account_day_limit'
   | 'model_cap'
+  | 'tools_unsupported'
+  | 'context_length'
   | 'upstream_rate_limit'
   | 'rate_limited'
   | 'server_error'
@@ -132,6 +145,8 @@ interface Decision {
 
 const DEFAULT_ERROR_LATENCY_MS = 250;
 const DEFAULT_COMPLETION_TOKENS = 60;
+/** The usage's prompt tokens of a request without `messages` (as the simulator counts "hi"). */
+const DEFAULT_PROMPT_TOKENS = 8;
 const USER_ID = 'user_2virtualAccount00000000000';
 
 export class VirtualTransport implements ChatTransport {
@@ -186,9 +201,12 @@ export class VirtualTransport implements ChatTransport {
     return { minute: this.accountMinute.used(atMs), day: this.accountDay.used(atMs) };
   }
 
-  /** What an attempt on `model` at `atMs` (default now) would get, without making it or counting anything. */
-  peek(model: string, atMs = this.clock.now()): Verdict {
-    const decision = this.decide(model, atMs);
+  /**
+   * What an attempt on `model` at `atMs` (default now) would get, without making it or counting
+   * anything; `body` (the request's `messages`, `tools`, `max_tokens`) for the tools and context gates.
+   */
+  peek(model: string, atMs = this.clock.now(), body?: Record<string, unknown>): Verdict {
+    const decision = this.decide(model, atMs, body);
     if (decision.outcome === 'ok') {
       const slowMs = decision.slowMs ?? 0;
       return {
@@ -204,7 +222,7 @@ export class VirtualTransport implements ChatTransport {
     const { signal } = req;
     if (signal?.aborted) throw signal.reason;
     const nowMs = this.clock.now();
-    const decision = this.decide(req.model, nowMs);
+    const decision = this.decide(req.model, nowMs, req.body);
     for (const [counter] of decision.admits) counter.add(nowMs);
     const record: VirtualAttempt = {
       timeMs: nowMs - this.originMs,
@@ -250,7 +268,10 @@ export class VirtualTransport implements ChatTransport {
       stop.abort(signal?.reason);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const chunks = this.answer(model, ttftMs, generationMs, nowMs, stop.signal, record, () =>
+    const promptTokens = Array.isArray(req.body['messages'])
+      ? estimatePromptTokens(req.body as unknown as ChatRequest)
+      : DEFAULT_PROMPT_TOKENS;
+    const chunks = this.answer(model, ttftMs, generationMs, nowMs, promptTokens, stop.signal, record, () =>
       signal?.removeEventListener('abort', onAbort),
     );
     return {
@@ -279,12 +300,13 @@ export class VirtualTransport implements ChatTransport {
     ttftMs: number,
     generationMs: number,
     startedMs: number,
+    promptTokens: number,
     signal: AbortSignal | undefined,
     record: VirtualAttempt,
     done: () => void,
   ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
     try {
-      yield* this.chunks(model, ttftMs, generationMs, startedMs, signal, record);
+      yield* this.chunks(model, ttftMs, generationMs, startedMs, promptTokens, signal, record);
     } finally {
       done();
       this.cancel(record); // the caller stopped reading before the end (`return()`)
@@ -296,6 +318,7 @@ export class VirtualTransport implements ChatTransport {
     ttftMs: number,
     generationMs: number,
     startedMs: number,
+    promptTokens: number,
     signal: AbortSignal | undefined,
     record: VirtualAttempt,
   ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
@@ -322,13 +345,13 @@ export class VirtualTransport implements ChatTransport {
       created,
       model: model.id,
       choices: [],
-      usage: { prompt_tokens: 8, completion_tokens: tokens, total_tokens: 8 + tokens },
+      usage: { prompt_tokens: promptTokens, completion_tokens: tokens, total_tokens: promptTokens + tokens },
     };
     record.endMs = this.clock.now() - this.originMs;
   }
 
-  /** The gates in the simulator's order: model known, account quota, model cap, scripted faults, answer. */
-  private decide(modelId: string, nowMs: number): Decision {
+  /** The gates in the simulator's order: model known, account quota, model cap, tools, context, scripted faults, answer. */
+  private decide(modelId: string, nowMs: number, body?: Record<string, unknown>): Decision {
     const model = this.models.get(modelId);
     if (!model)
       return { outcome: 'model_not_found', response: noEndpoints(modelId), counted: false, admits: [] };
@@ -363,6 +386,8 @@ export class VirtualTransport implements ChatTransport {
       return { outcome: 'model_cap', response: modelCap(modelId, slug, capRefusal), counted: free, admits };
     }
     admits.push(...caps);
+    const refusal = body ? requestRefusal(model, body) : undefined;
+    if (refusal) return { ...refusal, counted: free, admits };
 
     // As in the simulator, the first fault that matches (and whose draw hits) is the one that applies.
     const t = nowMs - this.originMs;
@@ -412,6 +437,24 @@ function counterOf(map: Map<string, WindowCounter>, id: string, unit: 'minute' |
     map.set(id, counter);
   }
   return counter;
+}
+
+/** The simulator's refusals of a request the model cannot take: tools it lacks, a context it cannot hold. */
+function requestRefusal(
+  model: VirtualModel,
+  body: Record<string, unknown>,
+): { outcome: 'tools_unsupported' | 'context_length'; response: SimResponse } | undefined {
+  const request = body as unknown as ChatRequest;
+  if (model.tools === false && hasTools(request))
+    return { outcome: 'tools_unsupported', response: noToolEndpoints() };
+  if (model.contextLength === undefined || !Array.isArray(request.messages)) return undefined;
+  const promptTokens = estimatePromptTokens(request);
+  const maxTokens = typeof request.max_tokens === 'number' ? request.max_tokens : 0;
+  if (promptTokens + maxTokens <= model.contextLength) return undefined;
+  return {
+    outcome: 'context_length',
+    response: contextLengthExceeded(model.contextLength, promptTokens, maxTokens),
+  };
 }
 
 /** The first full window among `limits` at `nowMs`, without counting anything. */

@@ -144,6 +144,38 @@ describe('VirtualProviderTransport', () => {
     expect(ok.chunks.at(-1)!.usage).toEqual({ prompt_tokens: 7, completion_tokens: 8, total_tokens: 15 });
   });
 
+  it('calls the request’s own hooks as UpstreamClient does: headers, usage, its classifier, includeUsage', async () => {
+    const { clock, transport } = setup({ providers: { groq: { limits: { requests_day: 1 } }, mistral: {} } });
+    const seen: Array<[string, unknown]> = [];
+    const hooked = (r: TransportRequest): TransportRequest => ({
+      ...r,
+      onResponse: (status, headers) =>
+        seen.push(['response', [status, headers['x-ratelimit-limit-requests']]]),
+      onUsage: (usage) => seen.push(['usage', usage.total_tokens]),
+      classifyError: (status) => ({ kind: 'server_error', status, message: 'classified by the caller' }),
+    });
+    const ok = await attempt(clock, transport, hooked(request(transport, 'groq', 'openai/gpt-oss-20b')));
+    expect('chunks' in ok).toBe(true);
+    const refused = await attempt(clock, transport, hooked(request(transport, 'groq', 'openai/gpt-oss-20b')));
+    expect('failure' in refused && refused.failure).toEqual({
+      kind: 'server_error',
+      status: 429,
+      message: 'classified by the caller',
+    });
+    // "Say hello." is 7 prompt tokens; 8 completion tokens.
+    expect(seen).toEqual([
+      ['response', [200, '1']],
+      ['usage', 15],
+      ['response', [429, '1']],
+    ]);
+    // includeUsage: false sends no stream_options, so Mistral answers (without usage).
+    const mistral = await attempt(clock, transport, {
+      ...request(transport, 'mistral', 'mistral-small-2506'),
+      includeUsage: false,
+    });
+    expect('chunks' in mistral).toBe(true);
+  });
+
   it('plays connection and stream faults as UpstreamClient would meet them', async () => {
     const { clock, transport } = setup({
       faults: [

@@ -78,8 +78,9 @@ export type ProviderVerdict =
   | { ok: true; latencyMs: number; headers: Record<string, string> }
   | { ok: false; outcome: string; failure: ProviderFailure };
 
-/** The request body `UpstreamClient` sends: always streaming, always asking for usage. */
+/** The request body `UpstreamClient` sends: always streaming, asking for usage unless `includeUsage` is false. */
 export function upstreamClientBody(req: TransportRequest): Record<string, unknown> {
+  if (req.includeUsage === false) return { ...req.body, model: req.model, stream: true };
   const so = req.body['stream_options'];
   const options = so && typeof so === 'object' && !Array.isArray(so) ? (so as Record<string, unknown>) : {};
   return { ...req.body, model: req.model, stream: true, stream_options: { ...options, include_usage: true } };
@@ -203,8 +204,8 @@ export class VirtualProviderTransport implements ChatTransport {
 
     if (answer.kind === 'error') {
       await this.wait(errorLatencyMs(answer.outcome) * this.latencyScale, signal, record);
-      this.report(entry, req.model, answer.response.status, answer.response.headers);
-      throw new UpstreamFailure(this.classify(entry, answer.response, this.clock.now()));
+      this.report(entry, req, answer.response.status, answer.response.headers);
+      throw new UpstreamFailure(this.classify(entry, answer.response, this.clock.now(), req));
     }
     if (answer.kind === 'drop') {
       if (answer.outcome === 'no_response') {
@@ -219,7 +220,7 @@ export class VirtualProviderTransport implements ChatTransport {
       throw new UpstreamFailure({ kind: 'network', message: 'Upstream unreachable (ECONNRESET)' });
     }
 
-    this.report(entry, req.model, 200, answer.headers);
+    this.report(entry, req, 200, answer.headers);
     const { firstTokenMs, generationMs } = this.latencyOf(answer);
     const { timeouts } = req;
     if (firstTokenMs > timeouts.firstTokenMs || firstTokenMs + generationMs > timeouts.totalMs) {
@@ -238,18 +239,30 @@ export class VirtualProviderTransport implements ChatTransport {
           : `No answer within ${timeouts.totalMs} ms`,
       });
     }
-    return this.play(entry, answer, firstTokenMs, generationMs, timeouts.idleMs, signal, record);
+    return this.play(entry, req, answer, firstTokenMs, generationMs, record);
   }
 
   private async *play(
     entry: SimProviderEntry,
+    req: TransportRequest,
     answer: Extract<ProviderAnswer, { kind: 'ok' }>,
     firstTokenMs: number,
     generationMs: number,
-    idleMs: number,
-    signal: AbortSignal | undefined,
     record: AttemptRecord | undefined,
   ): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+    const { signal } = req;
+    const idleMs = req.timeouts.idleMs;
+    // As `UpstreamClient` does: the usage is reported to the caller as its chunk arrives.
+    const withUsage = (chunk: ChatCompletionChunk): ChatCompletionChunk => {
+      if (chunk.usage && req.onUsage) {
+        try {
+          req.onUsage(chunk.usage);
+        } catch {
+          // An observer's bug must not fail the attempt.
+        }
+      }
+      return chunk;
+    };
     try {
       const chunks = providerStreamChunks(answer.meta, answer.plan, answer.usage);
       const content = chunks.content as unknown as ChatCompletionChunk[];
@@ -289,23 +302,18 @@ export class VirtualProviderTransport implements ChatTransport {
         case 'midstream_error': {
           const event = entry.dialect.streamError(answer.ctx, fault.message);
           const json = event.slice(event.indexOf('data: ') + 6).trim();
-          const failure = classifyProviderError(
-            this.world.catalog,
-            entry.provider,
-            200,
-            {},
-            json,
-            this.clock.now(),
-          );
+          const failure =
+            req.classifyError?.(200, answer.headers, json, this.clock.now()) ??
+            classifyProviderError(this.world.catalog, entry.provider, 200, {}, json, this.clock.now());
           throw new UpstreamFailure(failure, after > 0);
         }
         case 'missing_done':
-          for (let i = after; i < content.length; i++) yield content[i]!;
-          for (const tail of chunks.tail) yield tail as unknown as ChatCompletionChunk;
+          for (let i = after; i < content.length; i++) yield withUsage(content[i]!);
+          for (const tail of chunks.tail) yield withUsage(tail as unknown as ChatCompletionChunk);
           throw new UpstreamFailure({ kind: 'server_error', message: 'Stream ended without [DONE]' }, true);
       }
-      for (let i = after; i < content.length; i++) yield content[i]!;
-      for (const tail of chunks.tail) yield tail as unknown as ChatCompletionChunk;
+      for (let i = after; i < content.length; i++) yield withUsage(content[i]!);
+      for (const tail of chunks.tail) yield withUsage(tail as unknown as ChatCompletionChunk);
     } finally {
       answer.release();
     }
@@ -322,30 +330,43 @@ export class VirtualProviderTransport implements ChatTransport {
     return { firstTokenMs, generationMs, totalMs: firstTokenMs + generationMs };
   }
 
+  /** As `UpstreamClient` classifies: the request's own `classifyError` when it has one. */
   private classify(
     entry: SimProviderEntry,
     response: { status: number; headers: Record<string, string>; body: unknown },
     nowMs: number,
+    req?: TransportRequest,
   ): ProviderFailure {
+    const bodyText = JSON.stringify(response.body);
+    const own = req?.classifyError?.(response.status, response.headers, bodyText, nowMs);
+    if (own) return own as ProviderFailure;
     return classifyProviderError(
       this.world.catalog,
       entry.provider,
       response.status,
       response.headers,
-      JSON.stringify(response.body),
+      bodyText,
       nowMs,
     );
   }
 
+  /** Tell the request's `onResponse` (as `UpstreamClient` does) and the transport's observer. */
   private report(
     entry: SimProviderEntry,
-    model: string,
+    req: TransportRequest,
     status: number,
     headers: Record<string, string>,
   ): void {
+    if (req.onResponse) {
+      try {
+        req.onResponse(status, headers);
+      } catch {
+        // An observer's bug must not fail the attempt.
+      }
+    }
     this.options.onResponse?.({
       providerId: entry.id,
-      model,
+      model: req.model,
       status,
       headers,
       timeMs: this.clock.now() - this.originMs,
