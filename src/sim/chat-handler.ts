@@ -16,28 +16,20 @@ import {
 import type { AttemptOutcome, AttemptRecord } from './attempt-log.js';
 import { completionBody, contentChunks, finalChunk, roleChunk, usageChunk } from './completion-bodies.js';
 import { errorLatencyMs } from './error-latency.js';
-import type { ScheduledFault } from './fault-schedule.js';
-import { abortOnClose, bearerToken, sendJson, sendRawJson, waitForAbort } from './http-util.js';
+import {
+  abortOnClose,
+  bearerToken,
+  sendJson,
+  sendRawJson,
+  waitForAbort,
+  waitUnlessGone,
+} from './http-util.js';
 import * as bodies from './openrouter-bodies.js';
 import { windowEndMs } from './quota-window.js';
 import type { SimModel } from './sim-models.js';
 import type { SimState } from './sim-state.js';
 import { DONE_EVENT, dataEvent, playStream, type StreamScript } from './sse-writer.js';
-
-/** Faults that change how a successful answer is delivered rather than replacing it. */
-type DeliveryFault = Extract<
-  ScheduledFault,
-  {
-    kind:
-      | 'slow_first_token'
-      | 'stream_cut'
-      | 'stream_stall'
-      | 'malformed_chunk'
-      | 'missing_done'
-      | 'error_in_200'
-      | 'midstream_error';
-  }
->;
+import { applyStreamFault, type DeliveryFault, sendFaultedBody } from './stream-fault.js';
 
 function parseRequest(text: string): ChatRequest | string {
   let body: unknown;
@@ -202,18 +194,6 @@ export async function handleChat(
   return answerWhole(state, res, model, meta, plan, delivery);
 }
 
-/** Wait `delayMs` of simulated time; false if the client left meanwhile (nothing more to send). */
-async function waitUnlessGone(state: SimState, res: ServerResponse, delayMs: number): Promise<boolean> {
-  const signal = abortOnClose(res);
-  try {
-    await state.clock.sleep(delayMs, signal);
-    return true;
-  } catch (err) {
-    if (signal.aborted) return false;
-    throw err;
-  }
-}
-
 /** Run `then` after `delayMs` of simulated time, unless the client leaves first. */
 async function delayed(
   state: SimState,
@@ -221,7 +201,7 @@ async function delayed(
   delayMs: number,
   then: () => void,
 ): Promise<void> {
-  if (await waitUnlessGone(state, res, delayMs)) then();
+  if (await waitUnlessGone(state.clock, res, delayMs)) then();
 }
 
 /** Time to first token and gap between tokens for this model at the current scale, ms. */
@@ -278,38 +258,13 @@ function streamScript(
     leadEvents: 1,
     ending: 'end',
   };
-  if (!fault) return script;
-  // `afterChunks` counts content chunks; the role chunk comes before them all.
-  const after = 'afterChunks' in fault ? Math.min(fault.afterChunks, content.length) : 0;
-  switch (fault.kind) {
-    case 'missing_done':
-      script.events.pop();
-      break;
-    case 'stream_cut':
-      script.events = [role, ...content.slice(0, after)];
-      script.ending = fault.abrupt ? 'destroy' : 'end';
-      break;
-    case 'stream_stall':
-      script.stall = { beforeIndex: after + 1, ms: fault.stallMs ?? Infinity };
-      break;
-    case 'malformed_chunk':
-      // A chunk cut off inside its JSON, as a proxy that drops bytes would deliver it.
-      script.events.splice(
-        after + 1,
-        0,
-        `data: {"id":"${meta.id}","object":"chat.completion.chunk","created":${meta.created},"choices":[{"index":0,"delta":{"content":"\n\n`,
-      );
-      break;
-    case 'midstream_error':
-    case 'error_in_200':
-      script.events = [
-        role,
-        ...content.slice(0, after),
-        dataEvent(bodies.midstreamErrorChunk(meta, inBandError(fault, meta.provider))),
-      ];
-      script.pacedEvents = after + 1;
-      break;
-  }
+  if (fault)
+    applyStreamFault(script, fault, {
+      role,
+      content,
+      meta,
+      errorEvent: (error) => dataEvent(bodies.midstreamErrorChunk(meta, inBandError(error, meta.provider))),
+    });
   return script;
 }
 
@@ -324,7 +279,7 @@ async function answerWhole(
   const { firstTokenMs, gapMs } = pacing(state, model, fault);
   const tokenCount = plan.kind === 'text' ? plan.tokens.length : plan.argumentParts.length;
   const delayMs = firstTokenMs + Math.max(0, tokenCount - 1) * gapMs;
-  if (delayMs > 0 && !(await waitUnlessGone(state, res, delayMs))) return;
+  if (delayMs > 0 && !(await waitUnlessGone(state.clock, res, delayMs))) return;
   const body = completionBody(meta, plan);
   switch (fault?.kind) {
     case 'error_in_200':
@@ -334,29 +289,9 @@ async function answerWhole(
       const json = JSON.stringify(body);
       return sendRawJson(res, 200, json.slice(0, Math.floor(json.length / 2)));
     }
-    case 'stream_cut': {
-      // The body stops half-way; no content-length, so only the JSON tells it is incomplete.
-      const json = JSON.stringify(body);
-      res.writeHead(200, { 'content-type': 'application/json' });
-      const half = json.slice(0, Math.floor(json.length / 2));
-      if (fault.abrupt) res.write(half, () => res.destroy());
-      else res.end(half);
-      return;
-    }
-    case 'stream_stall': {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.flushHeaders();
-      const signal = abortOnClose(res);
-      try {
-        if (fault.stallMs === undefined) return await waitForAbort(signal);
-        await state.clock.sleep(fault.stallMs, signal);
-      } catch (err) {
-        if (signal.aborted) return;
-        throw err;
-      }
-      res.end(JSON.stringify(body));
-      return;
-    }
+    case 'stream_cut':
+    case 'stream_stall':
+      return sendFaultedBody(res, state.clock, fault, JSON.stringify(body));
     default:
       return sendJson(res, 200, body);
   }

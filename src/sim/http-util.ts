@@ -1,5 +1,6 @@
 /** Small `node:http` helpers shared by the simulator's routes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../engine/clock.js';
 
 /** Requests larger than this are refused with 413 (the simulator never needs big bodies). */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -72,4 +73,16 @@ export function abortOnClose(res: ServerResponse): AbortSignal {
 export function waitForAbort(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/** Wait `delayMs` of simulated time; false if the client left meanwhile (nothing more to send). */
+export async function waitUnlessGone(clock: Clock, res: ServerResponse, delayMs: number): Promise<boolean> {
+  const signal = abortOnClose(res);
+  try {
+    await clock.sleep(delayMs, signal);
+    return true;
+  } catch (err) {
+    if (signal.aborted) return false;
+    throw err;
+  }
 }

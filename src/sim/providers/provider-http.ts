@@ -8,9 +8,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorLatencyMs } from '../error-latency.js';
-import { abortOnClose, bearerToken, readBody, sendJson, waitForAbort } from '../http-util.js';
+import { abortOnClose, bearerToken, readBody, sendJson, waitForAbort, waitUnlessGone } from '../http-util.js';
 import type { SimState } from '../sim-state.js';
 import { DONE_EVENT, dataEvent, playStream, type StreamScript } from '../sse-writer.js';
+import { applyStreamFault, sendFaultedBody } from '../stream-fault.js';
 import { providerCompletionBody, providerStreamChunks } from './provider-completion.js';
 import type { ProviderAnswer, SimProviderEntry } from './provider-world.js';
 
@@ -61,30 +62,19 @@ async function handleProviderChat(
       const delayMs = errorLatencyMs(answer.outcome) * state.latencyScale;
       const send = () => sendJson(res, response.status, response.body, response.headers);
       if (delayMs <= 0) return send();
-      if (await waitUnlessGone(state, res, delayMs)) send();
+      if (await waitUnlessGone(state.clock, res, delayMs)) send();
       return;
     }
     case 'drop': {
       if (answer.outcome === 'no_response') return waitForAbort(abortOnClose(res));
       const delayMs = errorLatencyMs('connection_reset') * state.latencyScale;
-      if (delayMs <= 0 || (await waitUnlessGone(state, res, delayMs))) req.socket.destroy();
+      if (delayMs <= 0 || (await waitUnlessGone(state.clock, res, delayMs))) req.socket.destroy();
       return;
     }
     case 'ok':
       res.once('close', answer.release);
       if (answer.ctx.stream) return playStream(res, streamScript(state, entry, answer), state.clock);
       return answerWhole(state, entry, res, answer);
-  }
-}
-
-async function waitUnlessGone(state: SimState, res: ServerResponse, delayMs: number): Promise<boolean> {
-  const signal = abortOnClose(res);
-  try {
-    await state.clock.sleep(delayMs, signal);
-    return true;
-  } catch (err) {
-    if (signal.aborted) return false;
-    throw err;
   }
 }
 
@@ -112,36 +102,13 @@ function streamScript(state: SimState, entry: SimProviderEntry, answer: OkAnswer
     headers: answer.headers,
     keepAlive: '',
   };
-  const fault = answer.delivery;
-  if (!fault) return script;
-  const after = 'afterChunks' in fault ? Math.min(fault.afterChunks, content.length) : 0;
-  switch (fault.kind) {
-    case 'missing_done':
-      script.events.pop();
-      break;
-    case 'stream_cut':
-      script.events = [role, ...content.slice(0, after)];
-      script.ending = fault.abrupt ? 'destroy' : 'end';
-      break;
-    case 'stream_stall':
-      script.stall = { beforeIndex: after + 1, ms: fault.stallMs ?? Infinity };
-      break;
-    case 'malformed_chunk':
-      script.events.splice(
-        after + 1,
-        0,
-        `data: {"id":"${answer.meta.id}","object":"chat.completion.chunk","created":${answer.meta.created},"choices":[{"index":0,"delta":{"content":"\n\n`,
-      );
-      break;
-    case 'midstream_error':
-      script.events = [
-        role,
-        ...content.slice(0, after),
-        entry.dialect.streamError(answer.ctx, fault.message),
-      ];
-      script.pacedEvents = after + 1;
-      break;
-  }
+  if (answer.delivery)
+    applyStreamFault(script, answer.delivery, {
+      role,
+      content,
+      meta: answer.meta,
+      errorEvent: (error) => entry.dialect.streamError(answer.ctx, error.message),
+    });
   return script;
 }
 
@@ -155,7 +122,7 @@ async function answerWhole(
   const plan = answer.plan;
   const tokenCount = plan.kind === 'text' ? plan.tokens.length : plan.argumentParts.length;
   const delayMs = firstTokenMs + Math.max(0, tokenCount - 1) * gapMs;
-  if (delayMs > 0 && !(await waitUnlessGone(state, res, delayMs))) return;
+  if (delayMs > 0 && !(await waitUnlessGone(state.clock, res, delayMs))) return;
   const body = providerCompletionBody(answer.meta, plan);
   const fault = answer.delivery;
   switch (fault?.kind) {
@@ -168,28 +135,9 @@ async function answerWhole(
       return;
     }
     case 'malformed_chunk':
-    case 'stream_cut': {
-      const json = JSON.stringify(body);
-      res.writeHead(200, { 'content-type': 'application/json', ...answer.headers });
-      const half = json.slice(0, Math.floor(json.length / 2));
-      if (fault.kind === 'stream_cut' && fault.abrupt) res.write(half, () => res.destroy());
-      else res.end(half);
-      return;
-    }
-    case 'stream_stall': {
-      res.writeHead(200, { 'content-type': 'application/json', ...answer.headers });
-      res.flushHeaders();
-      const signal = abortOnClose(res);
-      try {
-        if (fault.stallMs === undefined) return await waitForAbort(signal);
-        await state.clock.sleep(fault.stallMs, signal);
-      } catch (err) {
-        if (signal.aborted) return;
-        throw err;
-      }
-      res.end(JSON.stringify(body));
-      return;
-    }
+    case 'stream_cut':
+    case 'stream_stall':
+      return sendFaultedBody(res, state.clock, fault, JSON.stringify(body), answer.headers);
     default:
       return sendJson(res, 200, body, answer.headers);
   }

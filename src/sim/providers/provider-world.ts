@@ -22,6 +22,7 @@ import type { AttemptLog, AttemptOutcome, AttemptRecord } from '../attempt-log.j
 import type { FaultSchedule, ScheduledFault } from '../fault-schedule.js';
 import { hashString } from '../hash.js';
 import { ScenarioError } from '../scenario-schema.js';
+import type { DeliveryFault } from '../stream-fault.js';
 import { cloudflareNoRoute } from './cloudflare-dialect.js';
 import { dialectOf } from './dialects.js';
 import { LimitCounter } from './limit-counter.js';
@@ -35,19 +36,11 @@ import { providerModels, type SimProviderModel } from './provider-sim-models.js'
 /** Cloudflare's account id in the simulated base path unless the scenario names one. */
 export const DEFAULT_CLOUDFLARE_ACCOUNT_ID = '0123456789abcdef0123456789abcdef';
 
-/** Faults that change how a successful answer is delivered rather than replacing it. */
-export type ProviderDeliveryFault = Extract<
-  ScheduledFault,
-  {
-    kind:
-      | 'slow_first_token'
-      | 'stream_cut'
-      | 'stream_stall'
-      | 'malformed_chunk'
-      | 'missing_done'
-      | 'midstream_error';
-  }
->;
+/**
+ * Faults that change how a successful answer is delivered rather than replacing it (a provider has
+ * no `error_in_200`: that one is OpenRouter's).
+ */
+export type ProviderDeliveryFault = Exclude<DeliveryFault, { kind: 'error_in_200' }>;
 
 /** What the provider answers a chat request. */
 export type ProviderAnswer =
