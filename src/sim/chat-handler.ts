@@ -19,6 +19,7 @@ import { errorLatencyMs } from './error-latency.js';
 import {
   abortOnClose,
   bearerToken,
+  parseJsonObject,
   sendJson,
   sendRawJson,
   waitForAbort,
@@ -32,13 +33,8 @@ import { DONE_EVENT, dataEvent, playStream, type StreamScript } from './sse-writ
 import { applyStreamFault, type DeliveryFault, sendFaultedBody } from './stream-fault.js';
 
 function parseRequest(text: string): ChatRequest | string {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return 'Invalid JSON in request body';
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'Request body must be a JSON object';
+  const body = parseJsonObject(text);
+  if (typeof body === 'string') return body;
   const request = body as ChatRequest;
   if (typeof request.model !== 'string' || request.model === '') return 'Missing "model" in request body';
   if (!Array.isArray(request.messages) || request.messages.length === 0)

@@ -86,3 +86,15 @@ export async function waitUnlessGone(clock: Clock, res: ServerResponse, delayMs:
     throw err;
   }
 }
+
+/** A request body parsed as a JSON object, or the words a refusal gives when it is not one. */
+export function parseJsonObject(text: string): object | string {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return 'Invalid JSON in request body';
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'Request body must be a JSON object';
+  return body;
+}

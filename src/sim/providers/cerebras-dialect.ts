@@ -11,6 +11,7 @@
  */
 import { decimalSeconds, wholeSeconds } from './duration-text.js';
 import {
+  openAiModelList,
   type ProviderDialect,
   remainingText,
   requestedMaxTokens,
@@ -143,9 +144,6 @@ export const cerebrasDialect: ProviderDialect = {
     ),
   streamError: (_ctx, message) =>
     `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'internal_error' } })}\n\n`,
-  modelsBody: (models, createdS) => ({
-    object: 'list',
-    data: models.map((m) => ({ id: m.id, object: 'model', created: createdS, owned_by: m.ownedBy })),
-  }),
+  modelsBody: openAiModelList,
   completionExtras: () => ({ system_fingerprint: 'fp_sim0000000' }),
 };

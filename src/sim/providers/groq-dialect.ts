@@ -11,6 +11,7 @@ import {
   type ChatContext,
   countText,
   openAiError,
+  openAiModelList,
   type ProviderDialect,
   remainingText,
   requestedMaxTokens,
@@ -145,18 +146,12 @@ export const groqDialect: ProviderDialect = {
   // In-band errors arrive as an `error` event with the status in the body (anomalyco/opencode#1018).
   streamError: (_ctx, message) =>
     `event: error\ndata: ${JSON.stringify({ error: { message, type: 'internal_server_error', status_code: 500 } })}\n\n`,
-  modelsBody: (models, createdS) => ({
-    object: 'list',
-    data: models.map((m) => ({
-      id: m.id,
-      object: 'model',
-      created: createdS,
-      owned_by: m.ownedBy,
+  modelsBody: (models, createdS) =>
+    openAiModelList(models, createdS, (m) => ({
       active: true,
       context_window: m.contextLength,
       public_apps: null,
       max_completion_tokens: m.maxCompletionTokens,
     })),
-  }),
   completionExtras: (ctx) => ({ system_fingerprint: 'fp_sim0000000', x_groq: { id: ctx.requestId } }),
 };

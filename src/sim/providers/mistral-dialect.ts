@@ -10,6 +10,7 @@
 import { hashString } from '../hash.js';
 import {
   type ChatContext,
+  openAiModelList,
   type ProviderDialect,
   remainingText,
   response,
@@ -180,16 +181,10 @@ export const mistralDialect: ProviderDialect = {
   bareRateLimit: () => mistralError(429, 'Rate limit exceeded', 'rate_limited', '1300', true),
   streamError: (_ctx, message) =>
     `data: ${JSON.stringify({ object: 'error', message, type: 'internal_server_error', param: null, code: null })}\n\n`,
-  modelsBody: (models, createdS) => ({
-    object: 'list',
-    data: models.map((m) => ({
-      id: m.id,
-      object: 'model',
-      created: createdS,
-      owned_by: m.ownedBy,
+  modelsBody: (models, createdS) =>
+    openAiModelList(models, createdS, (m) => ({
       capabilities: { completion_chat: true, function_calling: m.tools },
       max_context_length: m.contextLength,
       type: 'base',
     })),
-  }),
 };

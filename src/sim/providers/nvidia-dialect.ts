@@ -6,7 +6,13 @@
  * models served by vLLM without a tool parser refuse `tool_choice: "auto"`.
  */
 import { hashString } from '../hash.js';
-import { openAiError, type ProviderDialect, response, usageCharge } from './provider-dialect.js';
+import {
+  openAiError,
+  openAiModelList,
+  type ProviderDialect,
+  response,
+  usageCharge,
+} from './provider-dialect.js';
 
 function problem(status: number, title: string, detail?: string) {
   return response(status, { status, title, ...(detail === undefined ? {} : { detail }) });
@@ -65,8 +71,5 @@ export const nvidiaDialect: ProviderDialect = {
   streamError: (_ctx, message) =>
     `data: ${JSON.stringify({ error: { message, type: 'InternalServerError', code: 500 } })}\n\n`,
   // Four fields and a placeholder `created` (code-search id 54971764721).
-  modelsBody: (models) => ({
-    object: 'list',
-    data: models.map((m) => ({ id: m.id, object: 'model', created: 735790403, owned_by: m.ownedBy })),
-  }),
+  modelsBody: (models) => openAiModelList(models, 735790403),
 };

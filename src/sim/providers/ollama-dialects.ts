@@ -8,18 +8,17 @@
  * week). Local servers have no limits and no key; llama.cpp answers for whatever model it loaded
  * and says 503 "Loading model" while busy; Ollama (local) silently truncates an over-long prompt.
  */
-import { openAiError, type ProviderDialect, response, usageCharge } from './provider-dialect.js';
+import {
+  openAiError,
+  openAiModelList,
+  type ProviderDialect,
+  response,
+  usageCharge,
+} from './provider-dialect.js';
 
 /** The OpenAI envelope Ollama's `/v1` uses: `{"error":{message,type:"api_error",param:null,code:null}}`. */
 function ollamaError(status: number, message: string) {
   return openAiError(status, message, { type: 'api_error', param: null, code: null });
-}
-
-function openAiList(models: readonly { id: string; ownedBy: string }[], createdS: number) {
-  return {
-    object: 'list',
-    data: models.map((m) => ({ id: m.id, object: 'model', created: createdS, owned_by: m.ownedBy })),
-  };
 }
 
 const USAGE_WORD: Readonly<Record<string, string>> = {
@@ -41,7 +40,7 @@ const ollamaBase = {
   overloaded: () => ollamaError(503, 'server busy, please try again.  maximum pending requests exceeded'),
   streamError: (_ctx: unknown, message: string) =>
     `data: ${JSON.stringify({ error: { message, type: 'api_error' } })}\n\n`,
-  modelsBody: openAiList,
+  modelsBody: openAiModelList,
 };
 
 export const ollamaCloudDialect: ProviderDialect = {

@@ -98,6 +98,27 @@ export function openAiError(
   return response(status, { error: { message, ...fields }, ...extra });
 }
 
+/**
+ * The OpenAI model list (`{"object":"list","data":[{id,object:"model",created,owned_by,…}]}`) most
+ * providers answer `/models` with; `fields` adds a provider's own after the common four.
+ */
+export function openAiModelList(
+  models: readonly SimProviderModel[],
+  createdS: number,
+  fields: (model: SimProviderModel) => Record<string, unknown> = () => ({}),
+) {
+  return {
+    object: 'list',
+    data: models.map((m) => ({
+      id: m.id,
+      object: 'model',
+      created: createdS,
+      owned_by: m.ownedBy,
+      ...fields(m),
+    })),
+  };
+}
+
 /** The window of a refusal in words: `requests per minute`, `tokens per day`. */
 export function windowWords(window: string): { metric: string; period: string } {
   const at = window.indexOf('_');

@@ -21,6 +21,7 @@ import {
 import type { AttemptLog, AttemptOutcome, AttemptRecord } from '../attempt-log.js';
 import type { FaultSchedule, ScheduledFault } from '../fault-schedule.js';
 import { hashString } from '../hash.js';
+import { parseJsonObject } from '../http-util.js';
 import { ScenarioError } from '../scenario-schema.js';
 import type { DeliveryFault } from '../stream-fault.js';
 import { cloudflareNoRoute } from './cloudflare-dialect.js';
@@ -467,13 +468,8 @@ function isDelivery(fault: ScheduledFault): fault is ProviderDeliveryFault {
 }
 
 function parseRequest(text: string): ProviderChatRequest | string {
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return 'Invalid JSON in request body';
-  }
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'Request body must be a JSON object';
+  const body = parseJsonObject(text);
+  if (typeof body === 'string') return body;
   const request = body as ChatRequest & Record<string, unknown>;
   if (typeof request.model !== 'string' || request.model === '') return "'model' is a required property";
   if (!Array.isArray(request.messages) || request.messages.length === 0)

@@ -8,7 +8,13 @@
  * same wording with their own duration (unconfirmed): the catalog reads any `duration_s: 86400`
  * as the account's token day, as the only evidence says.
  */
-import { countText, openAiError, type ProviderDialect, usageCharge } from './provider-dialect.js';
+import {
+  countText,
+  openAiError,
+  openAiModelList,
+  type ProviderDialect,
+  usageCharge,
+} from './provider-dialect.js';
 
 function sambaError(
   status: number,
@@ -66,15 +72,9 @@ export const sambanovaDialect: ProviderDialect = {
   bareRateLimit: () => sambaError(429, 'Rate limit exceeded', 'rate_limit_exceeded', 'rate_limit_exceeded'),
   streamError: (_ctx, message) =>
     `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: null } })}\n\n`,
-  modelsBody: (models, createdS) => ({
-    object: 'list',
-    data: models.map((m) => ({
-      id: m.id,
-      object: 'model',
-      created: createdS,
-      owned_by: m.ownedBy,
+  modelsBody: (models, createdS) =>
+    openAiModelList(models, createdS, (m) => ({
       context_length: m.contextLength,
       max_completion_tokens: m.maxCompletionTokens,
     })),
-  }),
 };
