@@ -5,7 +5,8 @@
  * (provider, model) pair has room for a request, counts admitted attempts, and feeds it what
  * responses and 429s say. Pure bookkeeping; time comes in as `nowMs`.
  */
-import { isLongWindow, type QuotaWindow, windowPeriod } from '../providers/quota-window.js';
+import { isLongWindow, type QuotaWindow } from '../providers/quota-window.js';
+import { windowWords } from '../providers/window-words.js';
 import {
   blockWindow,
   chargeWindow,
@@ -366,25 +367,6 @@ export class PacedAccounts {
     }
     return state;
   }
-}
-
-const PERIOD_WORDS: Readonly<Record<string, string>> = {
-  second: 'second',
-  '10_seconds': '10 s',
-  minute: 'min',
-  hour: 'hour',
-  day: 'day',
-  week: 'week',
-  month: 'month',
-  session: 'session',
-  unknown: 'window',
-};
-
-/** `requests_day` → `requests/day`; `concurrency` → `concurrent requests`. */
-export function windowWords(window: QuotaWindow): string {
-  if (window === 'concurrency') return 'concurrent requests';
-  const period = windowPeriod(window)!;
-  return `${window.slice(0, window.indexOf('_'))}/${PERIOD_WORDS[period]}`;
 }
 
 /** Whether a spent `window` parks its holder for hours (a day, week, month or session). */

@@ -7,6 +7,7 @@
  * concurrent failures could thrash.
  */
 import type { SkipReason } from '../errors.js';
+import { windowWords } from '../providers/window-words.js';
 import {
   dayStartMs,
   isFreeModelId,
@@ -33,7 +34,7 @@ import type {
 import { type Failure, isTransientModelFault } from './failure.js';
 import { accountSnapshot, type MetricsSnapshot, modelSnapshot } from './metrics-snapshot.js';
 import { freshHealth, type ModelEntry, newModelEntry } from './model-entry.js';
-import { isLongQuotaWindow, PacedAccounts, type PacedCharge, windowWords } from './paced-accounts.js';
+import { isLongQuotaWindow, PacedAccounts, type PacedCharge } from './paced-accounts.js';
 import { mayProbe, nominalOpenMs, probeBudgetPerDay, scaledOpenMs } from './probe-schedule.js';
 import type { PacedLimit, QuotaReport } from './provider-quota.js';
 import { type Random, systemRandom } from './random.js';

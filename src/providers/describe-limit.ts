@@ -4,18 +4,7 @@
  */
 import type { ProviderLimit } from './provider-catalog-schema.js';
 import { windowPeriod } from './quota-window.js';
-
-const PERIOD_WORDS: Readonly<Record<string, string>> = {
-  second: 'second',
-  '10_seconds': '10 s',
-  minute: 'min',
-  hour: 'hour',
-  day: 'day',
-  week: 'week',
-  month: 'month',
-  session: 'session',
-  unknown: 'window',
-};
+import { periodWords, windowWords } from './window-words.js';
 
 /** `14,400 requests/day per model, refills continuously`; `model` picks a `by_model` figure. */
 export function describeLimit(limit: ProviderLimit, model?: string): string {
@@ -64,11 +53,9 @@ export function describeProviderLimits(
 /** `14,400 requests/day`, `5 requests at once`, `1 request/second`. */
 function limitWhat(limit: ProviderLimit, amount: string, one: boolean): string {
   if (limit.window === 'concurrency') return `${amount} requests at once`;
-  const metrics = limit.window.slice(0, limit.window.indexOf('_'));
-  const metric = one ? metrics.replace(/s$/, '') : metrics;
-  const period = windowPeriod(limit.window)!;
-  const sessionWords = period === 'session' && limit.period_s ? ` (${formatSeconds(limit.period_s)})` : '';
-  return `${amount} ${metric}/${PERIOD_WORDS[period]}${sessionWords}`;
+  const session = windowPeriod(limit.window) === 'session' && limit.period_s;
+  const sessionWords = session ? ` (${formatSeconds(limit.period_s!)})` : '';
+  return `${amount} ${windowWords(limit.window, one)}${sessionWords}`;
 }
 
 /** `per model`, `per project`. */
@@ -96,7 +83,7 @@ function describeReset(limit: ProviderLimit): string {
     case 'hour':
       return 'resets at the start of each hour';
     default:
-      return `resets at the start of each ${PERIOD_WORDS[period ?? 'unknown']}`;
+      return `resets at the start of each ${periodWords(period ?? 'unknown')}`;
   }
 }
 

@@ -4,11 +4,11 @@
  * families with the providers that serve each and whether they are available now.
  */
 import type { ModelMetricsSnapshot, PacedQuotaSnapshot } from '../engine/metrics-snapshot.js';
-import { windowWords } from '../engine/paced-accounts.js';
 import { describeLimit, describeProviderLimits } from '../providers/describe-limit.js';
 import type { JoinedProvider, SkippedProvider } from '../providers/discover-providers.js';
 import type { ProviderCatalog, ProviderLimit } from '../providers/provider-catalog-schema.js';
 import { limitFor } from '../providers/window-reset.js';
+import { windowWords } from '../providers/window-words.js';
 import type { ProviderReconcileReport } from '../reconcile/provider-reconciler.js';
 import type { Rotor } from '../router/create-rotor.js';
 import { OPENROUTER_PROVIDER, splitPairId } from '../router/pair-id.js';
