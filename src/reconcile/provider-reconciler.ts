@@ -18,7 +18,7 @@ import {
   type ProviderPairChange,
   reconcileProviderPairs,
 } from './reconcile-provider-pairs.js';
-import { abortable, realInterval } from './reconciler.js';
+import { abortable, runPeriodically } from './reconciler.js';
 
 /** One provider's latest check, as `/v1/rotor/status` shows it under `providers.joined[].reconcile`. */
 export interface ProviderReconcileReport {
@@ -73,7 +73,6 @@ export function startProviderReconciler(options: ProviderReconcilerOptions): Pro
   const latest = new Map<string, ProviderReconcileReport>();
   /** Per provider: pairs the list retired (this run's memory; a restart reads the retirement's reason). */
   const retiredByList = new Map<string, Set<string>>();
-  let running: Promise<ProviderReconcileReport[]> | undefined;
 
   const pairsOf = (provider: string): ProviderPair[] => {
     const retired = new Map(
@@ -170,35 +169,33 @@ export function startProviderReconciler(options: ProviderReconcilerOptions): Pro
     return report;
   };
 
-  const reconcileNow = (): Promise<ProviderReconcileReport[]> => {
-    running ??= Promise.all(
-      options.providers.map((p) =>
-        checkOne(p).catch((err: unknown) => {
-          const report: ProviderReconcileReport = {
-            provider: p.id,
-            atMs: clock.now(),
-            ok: false,
-            error: err instanceof Error ? err.message : String(err),
-            url: p.modelsUrl ?? null,
-            listed: latest.get(p.id)?.listed ?? 0,
-            lastOkAtMs: latest.get(p.id)?.lastOkAtMs ?? null,
-            changes: [],
-          };
-          latest.set(p.id, report);
-          return report;
-        }),
+  const {
+    first,
+    runNow: reconcileNow,
+    cancel,
+  } = runPeriodically(
+    (): Promise<ProviderReconcileReport[]> =>
+      Promise.all(
+        options.providers.map((p) =>
+          checkOne(p).catch((err: unknown) => {
+            const report: ProviderReconcileReport = {
+              provider: p.id,
+              atMs: clock.now(),
+              ok: false,
+              error: err instanceof Error ? err.message : String(err),
+              url: p.modelsUrl ?? null,
+              listed: latest.get(p.id)?.listed ?? 0,
+              lastOkAtMs: latest.get(p.id)?.lastOkAtMs ?? null,
+              changes: [],
+            };
+            latest.set(p.id, report);
+            return report;
+          }),
+        ),
       ),
-    ).finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-
-  const first = reconcileNow();
-  const cancel =
-    options.intervalMs > 0
-      ? (options.every ?? realInterval)(options.intervalMs, () => void reconcileNow())
-      : () => {};
+    options.intervalMs,
+    options.every,
+  );
   return {
     first,
     reconcileNow,

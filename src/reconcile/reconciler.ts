@@ -75,6 +75,28 @@ export const realInterval = (ms: number, run: () => void): (() => void) => {
   return () => clearInterval(timer);
 };
 
+/**
+ * Start `run` now and then every `intervalMs` (0: only now), never two at a time: a call while one
+ * is running joins it. `run` must not reject. The timer is `every` (default: an unref'd
+ * `setInterval`); `cancel` stops it.
+ */
+export function runPeriodically<T>(
+  run: () => Promise<T>,
+  intervalMs: number,
+  every: (ms: number, run: () => void) => () => void = realInterval,
+): { first: Promise<T>; runNow: () => Promise<T>; cancel: () => void } {
+  let running: Promise<T> | undefined;
+  const runNow = (): Promise<T> => {
+    running ??= run().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+  const first = runNow();
+  const cancel = intervalMs > 0 ? every(intervalMs, () => void runNow()) : () => {};
+  return { first, runNow, cancel };
+}
+
 export function startReconciler(options: ReconcilerOptions): Reconciler {
   const { engine, baseUrl, pinned } = options;
   const clock = options.clock ?? systemClock;
@@ -83,7 +105,6 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
   // Models the list retired (or the registry said were retired): the list brings them back.
   const retiredByList = new Set(options.registry.filter((m) => m.status === 'retired').map((m) => m.id));
   let latest: ReconcileReport | null = null;
-  let running: Promise<ReconcileReport> | undefined;
 
   // Every change to the rotation is logged once, whoever made it (this reconciler, or a 404 in traffic).
   const unsubscribe = engine.subscribe((event: EngineEvent) => {
@@ -191,20 +212,15 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
     return report;
   };
 
-  const reconcileNow = (): Promise<ReconcileReport> => {
-    running ??= runOnce()
-      .catch((err: unknown) => failed(err instanceof Error ? err.message : String(err)))
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-
-  const first = reconcileNow();
-  const cancel =
-    options.intervalMs > 0
-      ? (options.every ?? realInterval)(options.intervalMs, () => void reconcileNow())
-      : () => {};
+  const {
+    first,
+    runNow: reconcileNow,
+    cancel,
+  } = runPeriodically(
+    () => runOnce().catch((err: unknown) => failed(err instanceof Error ? err.message : String(err))),
+    options.intervalMs,
+    options.every,
+  );
 
   return {
     first,
