@@ -7,7 +7,13 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
 import type { ScenarioInput } from '../src/sim/index.js';
-import { type GatewayFixture, gatewayWithSimulator, parsePrometheus, postJson } from './gateway-helpers.js';
+import {
+  type GatewayFixture,
+  gatewayWithSimulator,
+  parsePrometheus,
+  postJson,
+  rawEvents,
+} from './gateway-helpers.js';
 
 const [A, B] = SEED_ROTATION_ORDER as [string, string];
 const hello = { model: 'auto', messages: [{ role: 'user', content: 'hello' }] };
@@ -25,15 +31,6 @@ async function start(scenario: ScenarioInput, overrides: Record<string, unknown>
     latencyScale,
   });
   return f;
-}
-
-/** The raw SSE body's `data:` payloads, in order. */
-async function rawEvents(res: Response): Promise<string[]> {
-  const text = await res.text();
-  return text
-    .split('\n\n')
-    .filter((e) => e.startsWith('data: '))
-    .map((e) => e.slice('data: '.length));
 }
 
 describe('raw SSE at the commit point', () => {

@@ -6,7 +6,13 @@ import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
 import type { ScenarioInput } from '../src/sim/index.js';
-import { type GatewayFixture, gatewayWithSimulator, parsePrometheus, postJson } from './gateway-helpers.js';
+import {
+  type GatewayFixture,
+  gatewayWithSimulator,
+  parsePrometheus,
+  postJson,
+  rawEvents,
+} from './gateway-helpers.js';
 
 const [A, B] = SEED_ROTATION_ORDER as [string, string];
 const hello = { model: 'auto', messages: [{ role: 'user' as const, content: 'tell me something' }] };
@@ -29,15 +35,6 @@ async function start(scenario: ScenarioInput, overrides: Record<string, unknown>
     latencyScale: 0,
   });
   return f;
-}
-
-/** The raw SSE body's `data:` payloads, in order. */
-async function rawEvents(res: Response): Promise<string[]> {
-  const text = await res.text();
-  return text
-    .split('\n\n')
-    .filter((e) => e.startsWith('data: '))
-    .map((e) => e.slice('data: '.length));
 }
 
 function textOf(chunks: Array<{ choices: Array<{ delta?: { content?: string } }> }>): string {
