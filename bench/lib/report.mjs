@@ -222,18 +222,10 @@ export function markdown(results) {
       );
     out.push('');
     out.push(
-      'Failures by reason: ' +
-        r.rows
-          .map(
-            (row) =>
-              `${row.router}: ${
-                Object.entries(row.failures)
-                  .map(([k, v]) => `${v} ${k}`)
-                  .join(', ') || 'none'
-              }`,
-          )
-          .join(' · ') +
-        '.',
+      countsLine(
+        'Failures by reason',
+        r.rows.map((row) => [row.router, Object.entries(row.failures)]),
+      ),
     );
     out.push('');
     if (r.tail) out.push(...tailMarkdown(r.tail));
@@ -385,22 +377,24 @@ function agentDayMarkdown(a) {
   }
   out.push('');
   out.push(
-    'Failed upstream attempts: ' +
-      a.rows
-        .map(
-          (row) =>
-            `${row.router} (${labelOf(row.set)}): ${
-              Object.entries(row.failedAttempts)
-                .sort((x, y) => y[1] - x[1])
-                .map(([k, v]) => `${v} ${k}`)
-                .join(', ') || 'none'
-            }`,
-        )
-        .join(' · ') +
-      '.',
+    countsLine(
+      'Failed upstream attempts',
+      a.rows.map((row) => [
+        `${row.router} (${labelOf(row.set)})`,
+        Object.entries(row.failedAttempts).sort((x, y) => y[1] - x[1]),
+      ]),
+    ),
   );
   out.push('');
   return out;
+}
+
+/** `Title: router: 3 timeout, 1 cut · other: none.` — each row's counts in the order given. */
+function countsLine(title, rows) {
+  const text = rows.map(
+    ([name, counts]) => `${name}: ${counts.map(([k, v]) => `${v} ${k}`).join(', ') || 'none'}`,
+  );
+  return `${title}: ${text.join(' · ')}.`;
 }
 
 function esc(s) {
