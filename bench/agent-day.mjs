@@ -29,6 +29,7 @@ import { defaultModels } from '../dist/sim/sim-models.js';
 import { VirtualTransport } from '../dist/sim/virtual-transport.js';
 import { UpstreamFailure } from '../dist/upstream/chat-transport.js';
 import { quantile } from './lib/load.mjs';
+import { replayInVirtualTime } from './lib/replay.mjs';
 
 const SECOND = 1000;
 const MIN = 60 * SECOND;
@@ -252,43 +253,22 @@ function pairOf(id, providers) {
 // ---------------------------------------------------------------------------------------------
 // Replay in virtual time.
 
-async function replay(clock, trace, handle) {
-  const results = new Array(trace.length);
-  let pending = trace.length;
-  const arrivals = (async () => {
-    for (let i = 0; i < trace.length; i++) {
-      await clock.sleep(DAY0 + trace[i].atMs - clock.now());
-      const arrivedMs = clock.now();
-      const deadlineAt = arrivedMs + DEADLINE_MS;
-      handle({ call: trace[i], arrivedMs, deadlineAt }).then(
-        (r) => {
-          const doneMs = clock.now();
-          results[i] =
-            r.ok && doneMs > deadlineAt
-              ? { ...r, ok: false, status: 504, reason: 'deadline' }
-              : { ...r, latencyMs: doneMs - arrivedMs };
-          pending--;
-        },
-        (err) => {
-          results[i] = { ok: false, status: 0, reason: `crash: ${err?.stack ?? err}` };
-          pending--;
-        },
-      );
-    }
-  })();
-  let idle = 0;
-  while (pending > 0) {
-    if (clock.pendingSleeps > 0) {
-      idle = 0;
-      await clock.runNext();
-    } else {
-      await new Promise((r) => setImmediate(r));
-      if (++idle > 10_000)
-        throw new Error(`replay stuck with ${pending} requests pending and nothing asleep`);
-    }
-  }
-  await arrivals;
-  return results;
+function replay(clock, trace, handle) {
+  return replayInVirtualTime(
+    clock,
+    trace.map((call) => DAY0 + call.atMs),
+    DEADLINE_MS,
+    {
+      handle: (i, { arrivedMs, deadlineAt }) => handle({ call: trace[i], arrivedMs, deadlineAt }),
+      settle: (r, { arrivedMs, deadlineAt }) => {
+        const doneMs = clock.now();
+        return r.ok && doneMs > deadlineAt
+          ? { ...r, ok: false, status: 504, reason: 'deadline' }
+          : { ...r, latencyMs: doneMs - arrivedMs };
+      },
+      crashed: (err) => ({ ok: false, status: 0, reason: `crash: ${err?.stack ?? err}` }),
+    },
+  );
 }
 
 /**

@@ -17,6 +17,7 @@ import { defaultModels } from '../dist/sim/sim-models.js';
 import { VirtualTransport } from '../dist/sim/virtual-transport.js';
 import { UpstreamFailure } from '../dist/upstream/chat-transport.js';
 import { quantile } from './lib/load.mjs';
+import { replayInVirtualTime } from './lib/replay.mjs';
 
 export const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -122,39 +123,17 @@ export function newWorld(scenario) {
  * done. `handle` resolves to `{ ok, model?, reason?, firstContentMs? }` (`firstContentMs`: the clock
  * time the client saw the first content).
  */
-export async function replay(clock, trace, handle) {
-  const results = new Array(trace.length);
-  let pending = trace.length;
-  const arrivals = (async () => {
-    for (let i = 0; i < trace.length; i++) {
-      await clock.sleep(DAY0 + trace[i] - clock.now());
-      const arrivedMs = clock.now();
-      const deadlineAt = arrivedMs + DEADLINE_MS;
-      handle({ arrivedMs, deadlineAt }).then(
-        (r) => {
-          results[i] = finish(r, arrivedMs, deadlineAt, clock);
-          pending--;
-        },
-        (err) => {
-          results[i] = { ok: false, reason: `crash: ${err?.message ?? err}` };
-          pending--;
-        },
-      );
-    }
-  })();
-  let idle = 0;
-  while (pending > 0) {
-    if (clock.pendingSleeps > 0) {
-      idle = 0;
-      await clock.runNext();
-    } else {
-      await new Promise((r) => setImmediate(r));
-      if (++idle > 10_000)
-        throw new Error(`replay stuck with ${pending} requests pending and nothing asleep`);
-    }
-  }
-  await arrivals;
-  return results;
+export function replay(clock, trace, handle) {
+  return replayInVirtualTime(
+    clock,
+    trace.map((atMs) => DAY0 + atMs),
+    DEADLINE_MS,
+    {
+      handle: (_i, arrival) => handle(arrival),
+      settle: (r, { arrivedMs, deadlineAt }) => finish(r, arrivedMs, deadlineAt, clock),
+      crashed: (err) => ({ ok: false, reason: `crash: ${err?.message ?? err}` }),
+    },
+  );
 }
 
 function finish(r, arrivedMs, deadlineAt, clock) {
