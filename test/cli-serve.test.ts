@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { postJson } from './gateway-helpers.js';
 import { serveFailure, startServe } from './serve-process.js';
 
 let child: ChildProcess | undefined;
@@ -50,10 +51,9 @@ describe('rotor serve', () => {
       'rotor is running against a simulated pool: OpenRouter + Groq + Google AI Studio (Gemini API).',
     );
     const ask = async (model: string) => {
-      const res = await fetch(`${serve.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+      const res = await postJson(`${serve.url}/v1/chat/completions`, {
+        model,
+        messages: [{ role: 'user', content: 'hi' }],
       });
       expect(res.status).toBe(200);
       return res.headers.get('x-rotor-model');

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../src/server/gateway.js';
 import { loadGatewayConfig } from '../src/server/gateway-config.js';
 import { type Simulator, simulatedProviderEnv, startSimulator } from '../src/sim/index.js';
-import { launchChromium, skipBrowserTests } from './dashboard-helpers.js';
+import { chat, launchChromium, skipBrowserTests } from './dashboard-helpers.js';
 
 const skipBrowser = skipBrowserTests();
 
@@ -27,16 +27,6 @@ describe.skipIf(skipBrowser)('dashboard grouped by provider', () => {
   let gateway: Gateway;
   let page: Page;
   const pageErrors: Error[] = [];
-
-  const chat = async (model: string) => {
-    const res = await fetch(`${gateway.url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-    });
-    await res.arrayBuffer();
-    return res.status;
-  };
 
   beforeAll(async () => {
     // Gemini's 2.5 Flash gets one request a day here, so its day is spent by the second.
@@ -130,8 +120,8 @@ describe.skipIf(skipBrowser)('dashboard grouped by provider', () => {
   });
 
   it("a pair whose day is spent shows on its provider's section, and its window names the model", async () => {
-    expect(await chat('gemini:gemini-2.5-flash')).toBe(200);
-    await chat('gemini:gemini-2.5-flash'); // Gemini's 429 for the day; another pair answers
+    expect(await chat(gateway, 'gemini:gemini-2.5-flash')).toBe(200);
+    await chat(gateway, 'gemini:gemini-2.5-flash'); // Gemini's 429 for the day; another pair answers
     const badge = page.locator('.acct[data-provider="gemini"] [data-quota]');
     await expect.poll(() => badge.textContent()).toBe('1 model spent');
     expect(await badge.getAttribute('data-quota')).toBe('warn');

@@ -12,7 +12,7 @@ import { SEED_ROTATION_ORDER } from '../src/engine/seed-defaults.js';
 import { type Gateway, startGateway } from '../src/server/gateway.js';
 import { loadGatewayConfig } from '../src/server/gateway-config.js';
 import { type Simulator, startSimulator } from '../src/sim/index.js';
-import { parsePrometheus } from './gateway-helpers.js';
+import { parsePrometheus, postJson } from './gateway-helpers.js';
 
 const MODEL = SEED_ROTATION_ORDER[0]!;
 /** Thursday 2026-01-15 12:00 UTC: winter, Los Angeles is UTC−8, Tokyo UTC+9. */
@@ -203,10 +203,9 @@ describe('pooled providers over sockets', () => {
       reason: 'no key: set OPENROUTER_API_KEY',
     });
     const ask = async (model: string) => {
-      const res = await fetch(`${gateway.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hello' }] }),
+      const res = await postJson(`${gateway.url}/v1/chat/completions`, {
+        model,
+        messages: [{ role: 'user', content: 'hello' }],
       });
       expect(res.status).toBe(200);
       return res;

@@ -169,11 +169,7 @@ export function startProviderReconciler(options: ProviderReconcilerOptions): Pro
     return report;
   };
 
-  const {
-    first,
-    runNow: reconcileNow,
-    cancel,
-  } = runPeriodically(
+  const periodic = runPeriodically(
     (): Promise<ProviderReconcileReport[]> =>
       Promise.all(
         options.providers.map((p) =>
@@ -197,11 +193,11 @@ export function startProviderReconciler(options: ProviderReconcilerOptions): Pro
     options.every,
   );
   return {
-    first,
-    reconcileNow,
+    first: periodic.first,
+    reconcileNow: periodic.runNow,
     last: (provider) => latest.get(provider) ?? null,
     stop() {
-      cancel();
+      periodic.cancel();
       stopped.abort(new Error('reconciler stopped'));
     },
   };

@@ -212,22 +212,18 @@ export function startReconciler(options: ReconcilerOptions): Reconciler {
     return report;
   };
 
-  const {
-    first,
-    runNow: reconcileNow,
-    cancel,
-  } = runPeriodically(
+  const periodic = runPeriodically(
     () => runOnce().catch((err: unknown) => failed(err instanceof Error ? err.message : String(err))),
     options.intervalMs,
     options.every,
   );
 
   return {
-    first,
-    reconcileNow,
+    first: periodic.first,
+    reconcileNow: periodic.runNow,
     last: () => latest,
     stop() {
-      cancel();
+      periodic.cancel();
       unsubscribe();
       stopped.abort(new Error('reconciler stopped'));
     },
