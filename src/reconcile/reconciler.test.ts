@@ -7,7 +7,7 @@ import { seededRandom } from '../engine/random.js';
 import { RotationEngine } from '../engine/rotation-engine.js';
 import type { ApiModel } from '../registry/openrouter-model.js';
 import type { RegistryModel } from '../registry/registry-schema.js';
-import { type ReconcilerOptions, startReconciler } from './reconciler.js';
+import { type ReconcilerOptions, runPeriodically, startReconciler } from './reconciler.js';
 
 const BASE = 'http://list.test/api/v1';
 const A = 'a/old-primary:free';
@@ -223,5 +223,48 @@ describe('startReconciler', () => {
     await reconciler.first;
     expect(hasTimer()).toBe(false);
     reconciler.stop();
+  });
+});
+
+describe('runPeriodically', () => {
+  it('runs at once, joins a run in progress, runs again once it is done, and on each tick', async () => {
+    const releases: Array<(n: number) => void> = [];
+    const run = () => new Promise<number>((resolve) => releases.push(resolve));
+    let tick: () => void = () => {};
+    let cancelled = false;
+    const periodic = runPeriodically(run, 1000, (ms, onTick) => {
+      expect(ms).toBe(1000);
+      tick = onTick;
+      return () => {
+        cancelled = true;
+      };
+    });
+    expect(releases).toHaveLength(1);
+    expect(periodic.runNow()).toBe(periodic.first);
+    tick();
+    expect(releases).toHaveLength(1);
+    releases[0]!(7);
+    expect(await periodic.first).toBe(7);
+    const second = periodic.runNow();
+    expect(second).not.toBe(periodic.first);
+    expect(releases).toHaveLength(2);
+    releases[1]!(8);
+    expect(await second).toBe(8);
+    periodic.cancel();
+    expect(cancelled).toBe(true);
+  });
+
+  it('with no interval, runs once and sets no timer', async () => {
+    let timers = 0;
+    const periodic = runPeriodically(
+      async () => 1,
+      0,
+      () => {
+        timers++;
+        return () => {};
+      },
+    );
+    expect(await periodic.first).toBe(1);
+    expect(timers).toBe(0);
   });
 });
