@@ -134,7 +134,8 @@ export class LiveAttempt {
   abandon(): void {
     this.abandoned = true;
     if (this.controller) this.controller.abort(new AttemptAbandoned('another attempt answered first'));
-    else if (this.source || this.iterator) void this.stop();
+    // Nobody awaits this stop: a transport whose return() rejects must not become an unhandled rejection.
+    else if (this.source || this.iterator) this.stop().catch(() => {});
   }
 
   /** Forget the link to the request's signal (the attempt is over). */
