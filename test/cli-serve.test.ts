@@ -21,8 +21,12 @@ describe('rotor serve', () => {
     const serve = await startServe({});
     child = serve.proc;
     expect(serve.stderr()).toContain('NO OPENROUTER_API_KEY SET — ANSWERS ARE SIMULATED');
-    // The simulator answers with the seed's latencies (~1 s for the primary): requests are in flight.
-    const body = JSON.stringify({ model: 'auto', messages: [{ role: 'user', content: 'hi' }] });
+    // The simulated OpenRouter answers with the seed's latencies (~1 s for its primary, named here:
+    // `auto` starts with the simulated Groq, which answers too fast to catch in flight).
+    const body = JSON.stringify({
+      model: 'meta-llama/llama-3.3-8b-instruct:free',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     const requests = Array.from({ length: 5 }, () =>
       fetch(`${serve.url}/v1/chat/completions`, {
         method: 'POST',
@@ -32,11 +36,12 @@ describe('rotor serve', () => {
     );
     // In flight means rotor has them: wait until /health counts all five (not a guess of 200 ms,
     // which a loaded machine can miss).
-    for (let i = 0; i < 200; i++) {
-      const health = (await (await fetch(`${serve.url}/health`)).json()) as { inFlight: number };
-      if (health.inFlight === 5) break;
-      await new Promise((r) => setTimeout(r, 25));
+    let inFlight = 0;
+    for (let i = 0; i < 200 && inFlight !== 5; i++) {
+      inFlight = ((await (await fetch(`${serve.url}/health`)).json()) as { inFlight: number }).inFlight;
+      if (inFlight !== 5) await new Promise((r) => setTimeout(r, 25));
     }
+    expect(inFlight).toBe(5);
     child!.kill('SIGTERM');
     const responses = await Promise.all(requests);
     expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
