@@ -22,7 +22,7 @@ const MUTANTS = [
   {
     id: 'budget-check-deleted',
     why: 'same-model retries no longer ask the retry budget',
-    file: 'src/router/chat-loop.ts',
+    file: 'src/router/decide-after-failure.ts',
     find: 'if (s.retriedSameModel.has(lease.model) || !ctx.budget.tryRetry()) s.exclude.add(lease.model);',
     replace: 'if (s.retriedSameModel.has(lease.model)) s.exclude.add(lease.model);',
     tests: ['test/load-matrix.test.ts'],
@@ -137,7 +137,7 @@ const MUTANTS = [
   {
     id: 'silent-model-retried',
     why: 'a model silent until the first-token limit is retried instead of failed over',
-    file: 'src/router/chat-loop.ts',
+    file: 'src/router/decide-after-failure.ts',
     find: 's.exclude.add(lease.model); // a silent model is failed over, not retried',
     replace: 'sameModelRetryOrExclude();',
     tests: ['test/router.test.ts'],

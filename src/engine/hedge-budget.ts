@@ -41,25 +41,15 @@ export class HedgeBudget {
     this.attempts.add();
   }
 
-  /** A hedge was wanted and the share did not allow it (asked with `allows`). */
-  refuse(): void {
-    this.refusedTotal++;
-  }
-
   /** Take a hedge if it keeps hedges within the share (the hedge counts as an attempt too). */
   tryHedge(): boolean {
     if (!this.allows()) {
       this.refusedTotal++;
       return false;
     }
-    this.take();
-    return true;
-  }
-
-  /** Count a hedge that `allows()` just allowed. */
-  take(): void {
     this.attempts.add();
     this.hedges.add();
+    return true;
   }
 
   status(): HedgeBudgetStatus {

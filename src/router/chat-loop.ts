@@ -16,19 +16,18 @@ import type { ChatCompletionChunk } from '../chat/chat-types.js';
 import { forgetRawChunkText } from '../chat/raw-chunk-text.js';
 import { requestNeeds } from '../chat/request-needs.js';
 import { startTimer } from '../engine/clock.js';
-import type { Acquisition, Lease, RequestNeeds } from '../engine/engine-types.js';
+import type { Lease, RequestNeeds } from '../engine/engine-types.js';
 import type { Failure } from '../engine/failure.js';
 import type { Random } from '../engine/random.js';
-import type { RotationEngine } from '../engine/rotation-engine.js';
 import { InvalidRequestError } from '../errors.js';
 import { UpstreamFailure } from '../upstream/upstream-client.js';
-import type { AdmissionVerdict, AttemptCoordinator } from './attempt-coordinator.js';
 import { attemptsMade, type ChatRun, cancelled, type LoopMode, sleepOrCancel } from './chat-run.js';
-import { errorForFailure } from './failure-error.js';
+import { coordinate, probesBusy, union } from './coordinate-attempt.js';
+import { decide } from './decide-after-failure.js';
 import { type HeadResult, LiveAttempt } from './live-attempt.js';
 import type { ChatCallOptions, LoopContext } from './loop-context.js';
 import { deadlineError } from './loop-errors.js';
-import { clampOutput, outputLimit, readContextReport } from './output-limit.js';
+import { clampOutput, outputLimit } from './output-limit.js';
 import { PartialAnswer, prefillBody } from './partial-answer.js';
 import { requestOrder } from './request-order.js';
 import type { RequestState } from './request-state.js';
@@ -286,13 +285,10 @@ async function startHedge(
   if (s.hedgesLeft <= 0 || s.signal?.aborted || ctx.clock.now() >= s.deadlineAt) return 'never';
   // The cap bounds every upstream call of the request, a hedge's included.
   if (callsMade(run, s) + racing.length >= s.maxAttempts) return 'never';
-  // The share, or a free candidate, may come back while the attempt stays silent: ask again later.
-  if (!hedgeBudget.allows()) {
-    hedgeBudget.refuse();
-    return 'later';
-  }
   const busy = new Set(s.exclude);
   for (const live of racing) busy.add(live.model);
+  // No free candidate, or no room in the share: either may come back while the attempt stays
+  // silent, so the caller asks again later.
   const acquired = engine.acquire({ order: s.order, needs: s.needs, exclude: busy });
   if (!acquired.ok) return 'later';
   const lease = acquired.lease;
@@ -302,7 +298,10 @@ async function startHedge(
     ctx.hedges.skippedForQuota++;
     return 'never';
   }
-  hedgeBudget.take();
+  if (!hedgeBudget.tryHedge()) {
+    lease.withdraw();
+    return 'later';
+  }
   if (ctx.coordinator && !(await coordinate(ctx.coordinator, engine, lease)).ok) return 'never';
   s.hedgesLeft--;
   ctx.hedges.started++;
@@ -469,112 +468,6 @@ function settleFailure(
 }
 
 /**
- * What the request does after a failed attempt (not yet committed): which models it leaves out,
- * whether it retries the same one, what it learned. A request error goes back to the client at
- * once — unless another attempt of the request is still running (a hedge), which may yet answer.
- */
-function decide(
-  ctx: LoopContext,
-  s: RequestState,
-  run: ChatRun,
-  lease: Lease,
-  failure: Failure,
-  othersRunning: boolean,
-): void {
-  const { engine, clock } = ctx;
-  s.lastFailure = failure;
-  if (failure.kind === 'rate_limit') s.failuresSeen.rateLimit++;
-  else s.failuresSeen.other++;
-  // One same-model retry for a first transient error — a retry, so the budget may refuse it;
-  // then the request fails over instead (failover never asks the budget).
-  const sameModelRetryOrExclude = (): void => {
-    if (s.retriedSameModel.has(lease.model) || !ctx.budget.tryRetry()) s.exclude.add(lease.model);
-    else {
-      s.retriedSameModel.add(lease.model);
-      s.retryFirst = lease.model;
-    }
-  };
-  switch (failure.kind) {
-    case 'request_error': {
-      const error = errorForFailure(failure, run.attempts, clock.now());
-      if (!othersRunning) throw error;
-      s.deferred ??= error;
-      s.exclude.add(lease.model);
-      break;
-    }
-    case 'auth':
-    case 'credits':
-      // No model of this account will work; other upstreams might.
-      s.terminal = errorForFailure(failure, run.attempts, clock.now());
-      for (const id of s.order) if (accountOf(ctx, id) === lease.account) s.exclude.add(id);
-      break;
-    case 'rate_limit':
-    case 'overloaded':
-      if (failure.kind === 'overloaded' || (failure.kind === 'rate_limit' && failure.scope === 'model')) {
-        s.exclude.add(lease.model);
-        s.rateLimitedHere.add(lease.model);
-      }
-      // Account-wide: the engine now blocks the account (a pooled provider's: that provider
-      // only); the next acquire moves on to another provider, or decides wait or fail.
-      break;
-    case 'unsupported':
-      // A parameter this provider rejects: resend once without it (and never send it there again).
-      if (
-        failure.providerKind === 'bad_param' &&
-        failure.params &&
-        !s.resentStripped.has(lease.model) &&
-        ctx.learnRejectedParams?.(lease.model, failure.params)
-      ) {
-        s.resentStripped.add(lease.model);
-        s.retryFirst = lease.model;
-        s.resend = true;
-        break;
-      }
-      if (failure.providerKind !== 'bad_param') learnIncapability(engine, lease.model, failure, s.needs);
-      s.exclude.add(lease.model);
-      break;
-    case 'model_not_found':
-      s.exclude.add(lease.model);
-      break;
-    case 'context_length': {
-      // Larger than this provider's whole budget (a 413): never retried there; the engine now
-      // skips it for requests this large, so the request goes to a provider with a bigger one.
-      if (failure.providerKind === 'request_too_large') {
-        s.exclude.add(lease.model);
-        break;
-      }
-      // Learn what the answer says; send again, clamped, if the prompt itself fits this model;
-      // else move on — only to models with a larger window.
-      const report = readContextReport(failure.message);
-      if (report.contextLength !== undefined)
-        engine.upsertProfile({ id: lease.model, contextLength: report.contextLength });
-      const input = report.inputTokens;
-      if (input !== undefined) s.needs.promptTokens = Math.max(s.needs.promptTokens ?? 0, input);
-      const fits = report.contextLength !== undefined && input !== undefined && input < report.contextLength;
-      if (fits && !s.resentClamped.has(lease.model)) {
-        s.resentClamped.add(lease.model);
-        s.retryFirst = lease.model;
-        s.resend = true;
-      } else {
-        s.exclude.add(lease.model);
-        if (input === undefined && report.contextLength !== undefined)
-          s.needs.promptTokens = Math.max(s.needs.promptTokens ?? 0, report.contextLength + 1);
-      }
-      break;
-    }
-    case 'timeout':
-      if (failure.phase === 'connect' || failure.phase === 'first_token') {
-        s.exclude.add(lease.model); // a silent model is failed over, not retried
-        break;
-      }
-      sameModelRetryOrExclude();
-      break;
-    default:
-      sameModelRetryOrExclude();
-  }
-}
-
-/**
  * The answer was cut after content reached the client: ask the next available model to continue
  * the text (assistant prefill) and splice its answer into the same stream. Returns undefined when
  * the answer was completed; the failure to report when a continuation failed after adding text;
@@ -629,60 +522,6 @@ function endChunk(
   return errorChunk(reported, run.model ?? live.model, now, live.streamId);
 }
 
-/**
- * Ask the coordinator; on a denial withdraw the lease (no verdict, no quota count), and turn a
- * shared-quota denial into an account block so the loop's usual wait-or-429 logic applies.
- */
-async function coordinate(
-  coordinator: AttemptCoordinator,
-  engine: RotationEngine,
-  lease: Lease,
-): Promise<AdmissionVerdict> {
-  let verdict: AdmissionVerdict;
-  try {
-    verdict = await coordinator.admit({
-      model: lease.model,
-      account: lease.account,
-      isProbe: lease.isProbe,
-      free: engine.isFreeModel(lease.model),
-    });
-  } catch {
-    verdict = { ok: true }; // a coordinator must not reject; if it does, local decisions stand
-  }
-  if (verdict.ok) return verdict;
-  lease.withdraw();
-  if (verdict.reason === 'account_quota') {
-    const window = verdict.scope === 'account_day' ? 'daily' : 'per-minute';
-    engine.applyExternal({
-      type: 'account_block',
-      account: lease.account,
-      scope: verdict.scope,
-      untilMs: Math.max(verdict.untilMs, engine.clock.now() + 1),
-      detail: `${window} free-model quota spent (shared by all replicas)`,
-    });
-  }
-  return verdict;
-}
-
-function union(a: ReadonlySet<string>, b: ReadonlySet<string>): Set<string> {
-  const out = new Set(a);
-  for (const x of b) out.add(x);
-  return out;
-}
-
-/** A model left out because another replica holds its probe is busy, not tried: poll for it. */
-function probesBusy(
-  acquisition: Extract<Acquisition, { ok: false }>,
-  held: ReadonlySet<string>,
-): Extract<Acquisition, { ok: false }> {
-  const skipped = acquisition.skipped.map((s) =>
-    held.has(s.model) && s.reason === 'already_tried'
-      ? { model: s.model, reason: 'half_open_busy', detail: 'another replica is probing it' }
-      : s,
-  );
-  return { ...acquisition, skipped, busy: true };
-}
-
 function engineNeeds(request: ChatRequest): RequestNeeds {
   const n = requestNeeds(request);
   return {
@@ -704,27 +543,6 @@ function upstreamBody(request: ChatRequest): Record<string, unknown> {
   const body: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(request)) if (!ROTOR_FIELDS.has(k) && v !== undefined) body[k] = v;
   return body;
-}
-
-function accountOf(ctx: LoopContext, model: string): string {
-  return ctx.engine.profile(model).account ?? ctx.engine.options.defaultAccount;
-}
-
-/** Remember what a model turned out not to support, when the error says which feature it was. */
-function learnIncapability(
-  engine: RotationEngine,
-  model: string,
-  failure: Failure,
-  needs: RequestNeeds,
-): void {
-  const text = failure.message.toLowerCase();
-  if (needs.systemPrompt && (text.includes('developer instruction') || text.includes('system'))) {
-    engine.upsertProfile({ id: model, systemPrompt: false });
-  } else if (needs.tools && text.includes('tool')) {
-    engine.upsertProfile({ id: model, tools: false });
-  } else if (needs.vision && text.includes('image')) {
-    engine.upsertProfile({ id: model, vision: false });
-  }
 }
 
 function jittered(ms: number, random: Random): number {

@@ -51,13 +51,12 @@ export class HedgeDelays {
         (kept > this.options.minSamples && added - cached.added < REFRESH_EVERY_SAMPLES))
     )
       return cached.delayMs;
-    const delayMs = this.compute(model);
+    const delayMs = this.compute(model, kept);
     this.cache.set(model, { added, delayMs });
     return delayMs;
   }
 
-  private compute(model: string): number {
-    const { kept } = this.engine.ttftSamples(model);
+  private compute(model: string, kept: number): number {
     return hedgeDelayMs(
       {
         samples: kept,
@@ -74,7 +73,8 @@ export class HedgeDelays {
    */
   snapshot(models: readonly string[]): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const m of models) out[m] = this.cache.get(m)?.delayMs ?? this.compute(m);
+    for (const m of models)
+      out[m] = this.cache.get(m)?.delayMs ?? this.compute(m, this.engine.ttftSamples(m).kept);
     return out;
   }
 }

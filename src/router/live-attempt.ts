@@ -116,9 +116,7 @@ export class LiveAttempt {
   }
 
   /** Stop the upstream stream (it lost the race, or the consumer stopped). Idempotent. */
-  async stop(reason?: unknown): Promise<void> {
-    if (reason !== undefined && this.controller && !this.controller.signal.aborted)
-      this.controller.abort(reason);
+  async stop(): Promise<void> {
     if (!this.sourceDone) {
       this.sourceDone = true;
       await (this.source ?? this.iterator)?.return?.();

@@ -17,6 +17,7 @@ import { packageRoot } from '../package-root.js';
 import { ResponseStore } from '../protocols/responses/response-store.js';
 import type { Env, JoinedProvider, SkippedProvider } from '../providers/discover-providers.js';
 import { loadProviderCatalog } from '../providers/provider-catalog-file.js';
+import type { ProviderCatalog } from '../providers/provider-catalog-schema.js';
 import { type ProviderReconciler, startProviderReconciler } from '../reconcile/provider-reconciler.js';
 import { type Reconciler, startReconciler } from '../reconcile/reconciler.js';
 import { redact, redactJson, registerSecret } from '../redact.js';
@@ -106,7 +107,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
   const logger = deps.logger ?? gatewayLogger(config.log.level);
   const registryFile = (await loadRegistry(config.registry ?? defaultRegistryPath())).registry;
   const registry = rotationDefaultsFrom(registryFile);
-  let plan = await providerPlan(config, deps.env ?? {});
+  const shippedCatalog = await loadProviderCatalog();
+  let plan = providerPlan(shippedCatalog, config, deps.env ?? {});
   // Simulated only when nothing real is configured: no OpenRouter key and no provider joined.
   const simulated = !config.upstream.apiKey && plan.joined.length === 0;
   const simulatedProviders = simulated ? (config.sim.providers ?? deps.simulatedProviders ?? []) : [];
@@ -131,7 +133,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDeps = {}
     : undefined;
   // The simulated pool: the simulator's providers join as real ones would, beside OpenRouter.
   if (simulator && simulatedProviders.length > 0)
-    plan = await providerPlan(config, simulatedProviderEnv(simulator.providers()), true);
+    plan = providerPlan(shippedCatalog, config, simulatedProviderEnv(simulator.providers()), true);
   for (const j of plan.joined) registerSecret(j.apiKey);
   const pooled = plan.joined.length > 0;
   /** A pooled provider's pair (`groq:…`), as opposed to an OpenRouter id. */
@@ -639,14 +641,14 @@ function simulatedAccount(sim: GatewayConfig['sim']): { hasCredits?: boolean } {
 }
 
 /** The providers to pool (README "Providers"); a bad `providers:` section is a configuration error. */
-async function providerPlan(config: GatewayConfig, env: Env, withOpenRouter = false): Promise<ProviderPlan> {
+function providerPlan(
+  shipped: ProviderCatalog,
+  config: GatewayConfig,
+  env: Env,
+  withOpenRouter = false,
+): ProviderPlan {
   try {
-    return planProviders(
-      await loadProviderCatalog(),
-      config.providers,
-      env,
-      withOpenRouter || Boolean(config.upstream.apiKey),
-    );
+    return planProviders(shipped, config.providers, env, withOpenRouter || Boolean(config.upstream.apiKey));
   } catch (err) {
     if (err instanceof RegistryError)
       throw new ConfigError(`Invalid providers configuration:\n  ${err.message}`);
